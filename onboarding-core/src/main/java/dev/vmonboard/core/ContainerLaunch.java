@@ -3,14 +3,20 @@ package dev.vmonboard.core;
 import dev.vmonboard.core.internal.ValueStyle;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.immutables.value.Value;
 
 /**
  * Starting the proxy as a container on the VM (the {@code sidecar-bootstrap} style): name, image,
- * restart policy, host network, mounts of bundle files, environment file, host aliases and the
- * proxy's arguments. {@link #runArguments(String)} renders the runtime's {@code run} arguments, the
- * same for every launcher and for the offline start script.
+ * restart policy, host network, mounts of bundle files, host directories, environment file, host
+ * aliases and the proxy's arguments. {@link #runArguments(String)} renders the runtime's {@code
+ * run} arguments, the same for every launcher and for the offline start script.
+ *
+ * <p>A launcher runs, in order: {@link #prepareCommands(String)} (creates the {@linkplain
+ * #hostDirectories() host directories}), removal of any old container of that name (failure
+ * tolerated), then the runtime with {@link #runArguments(String)}. When it removes the proxy for
+ * good, it also deletes the host directories ({@link HostDirectory#path(String)}).
  */
 @Value.Immutable
 @ValueStyle
@@ -39,6 +45,12 @@ public abstract class ContainerLaunch implements LaunchSpec {
   /** The mounts, in order. */
   public abstract List<Mount> mounts();
 
+  /**
+   * Directories on the VM that outlive deliveries (which replace the config directory whole), each
+   * mounted read-write into the container, e.g. where the agent keeps its renewed certificates.
+   */
+  public abstract List<HostDirectory> hostDirectories();
+
   /** The environment file, relative to the config directory ({@code sidecar.env}). */
   public abstract Optional<String> envFile();
 
@@ -56,8 +68,9 @@ public abstract class ContainerLaunch implements LaunchSpec {
 
   /**
    * The runtime's arguments after its binary: {@code run -d --name N --restart R --network host -v
-   * SRC:DST[:ro] ... --env-file F --add-host H:IP ... IMAGE ARGS...}, with bundle-relative paths
-   * resolved against {@code configDir}. Not quoted: pass them through {@link Shell#join(List)}.
+   * SRC:DST[:ro] ... -v HOSTDIR:DST ... --env-file F --add-host H:IP ... IMAGE ARGS...}, with
+   * bundle-relative paths resolved against {@code configDir}. Not quoted: pass them through {@link
+   * Shell#join(List)}.
    */
   public final List<String> runArguments(String configDir) {
     List<String> words = new ArrayList<>();
@@ -79,6 +92,10 @@ public abstract class ContainerLaunch implements LaunchSpec {
               + mount.containerPath()
               + (mount.readOnly() ? ":ro" : ""));
     }
+    for (HostDirectory directory : hostDirectories()) {
+      words.add("-v");
+      words.add(directory.path(configDir) + ":" + directory.containerPath());
+    }
     envFile()
         .ifPresent(
             file -> {
@@ -92,6 +109,25 @@ public abstract class ContainerLaunch implements LaunchSpec {
     words.add(image());
     words.addAll(args());
     return words;
+  }
+
+  /**
+   * The commands to run before the container starts, one list of words per command: for each host
+   * directory, {@code mkdir -p -m 0700 DIR} then {@code cp -f SRC DIR/NAME} for each seed file. Not
+   * quoted: pass each through {@link Shell#join(List)}.
+   */
+  public final List<List<String>> prepareCommands(String configDir) {
+    List<List<String>> commands = new ArrayList<>();
+    for (HostDirectory directory : hostDirectories()) {
+      String path = directory.path(configDir);
+      commands.add(List.of("mkdir", "-p", "-m", "0700", path));
+      directory
+          .seeds()
+          .forEach(
+              (source, name) ->
+                  commands.add(List.of("cp", "-f", resolve(configDir, source), path + "/" + name)));
+    }
+    return commands;
   }
 
   /** A path on the VM: absolute paths stay, relative ones are taken from {@code configDir}. */
@@ -135,6 +171,64 @@ public abstract class ContainerLaunch implements LaunchSpec {
     /** A mount of {@code source} at {@code containerPath}. */
     public static Mount of(String source, String containerPath, boolean readOnly) {
       return ImmutableMount.of(source, containerPath, readOnly);
+    }
+  }
+
+  /**
+   * A directory on the VM next to the config directory ({@code <config dir><suffix>}, e.g. {@code
+   * /tmp/istio-proxy-certs}), so that replacing the config directory leaves it alone. The launcher
+   * creates it owner-only and copies the seed files in before every start (the agent may overwrite
+   * them later); it is mounted read-write at {@link #containerPath()}.
+   */
+  @Value.Immutable
+  @ValueStyle
+  public abstract static class HostDirectory {
+    HostDirectory() {}
+
+    /** Appended to the config directory's path to name this one, e.g. {@code -certs}. */
+    public abstract String suffix();
+
+    /** The path inside the container, e.g. {@code /var/run/secrets/istio}. */
+    public abstract String containerPath();
+
+    /**
+     * Bundle files copied in before every start: bundle-relative source to file name inside the
+     * directory, e.g. {@code istio-ca.pem} to {@code root-cert.pem}.
+     */
+    public abstract Map<String, String> seeds();
+
+    /** The directory on the VM for a bundle delivered to {@code configDir}. */
+    public final String path(String configDir) {
+      String base = configDir;
+      while (base.length() > 1 && base.endsWith("/")) {
+        base = base.substring(0, base.length() - 1);
+      }
+      return base + suffix();
+    }
+
+    /** A directory named {@code <config dir><suffix>} mounted at {@code containerPath}. */
+    public static HostDirectory of(String suffix, String containerPath, Map<String, String> seeds) {
+      return ImmutableHostDirectory.builder()
+          .suffix(suffix)
+          .containerPath(containerPath)
+          .putAllSeeds(seeds)
+          .build();
+    }
+
+    @Value.Check
+    void check() {
+      if (!suffix().matches("[-._A-Za-z0-9]+")) {
+        throw new IllegalArgumentException(
+            "host directory suffix must be letters, digits, '-', '.' or '_'");
+      }
+      for (Map.Entry<String, String> seed : seeds().entrySet()) {
+        if (!BundleFile.isSafeRelativePath(seed.getKey())
+            || !BundleFile.isSafeRelativePath(seed.getValue())
+            || seed.getValue().contains("/")) {
+          throw new IllegalArgumentException(
+              "host directory seed must name a bundle file and a plain file name");
+        }
+      }
     }
   }
 
