@@ -11,6 +11,7 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.dataformat.yaml.YAMLMapper;
+import tools.jackson.dataformat.yaml.YAMLWriteFeature;
 
 /**
  * Reads Istio's configuration texts (MeshConfig YAML, install values JSON, ProxyConfig YAML or
@@ -19,7 +20,17 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  */
 public final class IstioConfig {
 
-  private static final YAMLMapper YAML = YAMLMapper.builder().build();
+  /**
+   * Reads YAML; writes it without a document marker, without folding long lines, and with every
+   * string double-quoted (so that agents reading YAML 1.1 never take {@code "8080"}, {@code
+   * "12:30"} or {@code "on"} for a number or a boolean).
+   */
+  private static final YAMLMapper YAML =
+      YAMLMapper.builder()
+          .disable(YAMLWriteFeature.WRITE_DOC_START_MARKER)
+          .disable(YAMLWriteFeature.SPLIT_LINES)
+          .build();
+
   private static final JsonMapper JSON = JsonMapper.builder().build();
   private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {};
 
@@ -133,7 +144,10 @@ public final class IstioConfig {
     return JSON.writeValueAsString(tree);
   }
 
-  /** YAML of a configuration tree, keys in the map's order. */
+  /**
+   * YAML of a configuration tree, keys in the map's order: block style, strings double-quoted, no
+   * {@code ---} marker.
+   */
   public static String toYaml(Object tree) {
     return YAML.writeValueAsString(tree);
   }
