@@ -1,0 +1,228 @@
+package dev.vmonboard.core.bundle;
+
+import dev.vmonboard.core.Bundle;
+import dev.vmonboard.core.BundleFile;
+import dev.vmonboard.core.ContainerLaunch;
+import dev.vmonboard.core.LaunchSpec;
+import dev.vmonboard.core.Shell;
+import dev.vmonboard.core.StageException;
+import dev.vmonboard.core.SystemdLaunch;
+import dev.vmonboard.core.WorkloadRef;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The offline layout of one bundle, shared by the directory and the archive: {@code etc/} with the
+ * bundle's files (same modes, the token 0600) and {@code bin/start-istio-proxy.sh}, a POSIX shell
+ * script that starts the proxy from the {@code etc/} next to it, wherever the layout was copied.
+ *
+ * <p>Every value in the script is quoted with {@link Shell#quote(String)}; the one thing known only
+ * when the script runs, the location of {@code etc/}, is the shell variable {@code etc}, quoted
+ * too.
+ */
+final class OfflineLayout {
+
+  /** The directory with the bundle's files. */
+  static final String ETC = "etc";
+
+  /** The directory with the script. */
+  static final String BIN = "bin";
+
+  /** The script, relative to the layout's root. */
+  static final String START_SCRIPT = BIN + "/start-istio-proxy.sh";
+
+  static final int DIRECTORY_MODE = 0755;
+  static final int SCRIPT_MODE = 0755;
+
+  /**
+   * Stands for the config directory while rendering; a NUL cannot occur in any value that reaches a
+   * script (the shell could not take it), so it cannot be confused with one.
+   */
+  private static final String CONFIG_DIR = "\0";
+
+  private static final String CONFIG_DIR_IN_SCRIPT = "\"$etc\"";
+
+  /** One entry of the layout: a directory (no content) or a file. */
+  record Entry(String path, int mode, byte[] content) {
+    boolean directory() {
+      return content == null;
+    }
+  }
+
+  private OfflineLayout() {}
+
+  /**
+   * The entries of {@code bundle}'s layout, parents before children, paths relative to the layout's
+   * root.
+   *
+   * @throws StageException when the bundle has no token or a launch the layout cannot start
+   */
+  static List<Entry> entries(Bundle bundle) {
+    if (!bundle.hasToken()) {
+      throw StageException.permanent(
+          "the bundle of " + bundle.workload() + " has no token",
+          "deliver bundles through the pipeline, or add the token with Bundle.withToken");
+    }
+    String script = startScript(bundle);
+    List<Entry> entries = new ArrayList<>();
+    Set<String> directories = new LinkedHashSet<>();
+    directories.add(ETC);
+    for (BundleFile file : bundle.files()) {
+      String path = ETC + "/" + file.path();
+      for (int slash = path.indexOf('/'); slash >= 0; slash = path.indexOf('/', slash + 1)) {
+        directories.add(path.substring(0, slash));
+      }
+    }
+    directories.add(BIN);
+    for (String directory : directories) {
+      entries.add(new Entry(directory, DIRECTORY_MODE, null));
+    }
+    for (BundleFile file : bundle.files()) {
+      entries.add(new Entry(ETC + "/" + file.path(), file.mode(), file.content()));
+    }
+    entries.add(new Entry(START_SCRIPT, SCRIPT_MODE, Inputs.utf8(script)));
+    return entries;
+  }
+
+  /** The name of a workload's sub-directory when a layout holds several: {@code name.namespace}. */
+  static String directoryName(WorkloadRef workload) {
+    return workload.name() + "." + workload.namespace();
+  }
+
+  /** What a delivery writes, one line per file, the token redacted. */
+  static List<String> describe(Bundle bundle, String where) {
+    List<String> lines = new ArrayList<>();
+    lines.add("write " + where + ":");
+    for (String file : bundle.manifest()) {
+      int space = file.indexOf(' ');
+      lines.add("  " + file.substring(0, space + 1) + ETC + "/" + file.substring(space + 1));
+    }
+    lines.add("  " + String.format("%04o", SCRIPT_MODE) + " " + START_SCRIPT);
+    return lines;
+  }
+
+  /**
+   * The start script of {@code bundle}.
+   *
+   * @throws StageException for a launch other than {@link ContainerLaunch} or {@link SystemdLaunch}
+   */
+  static String startScript(Bundle bundle) {
+    LaunchSpec launch = bundle.launch();
+    StringBuilder script = new StringBuilder();
+    script
+        .append("#!/bin/sh\n")
+        .append("# Starts the Istio proxy of ")
+        .append(bundle.workload())
+        .append(" from the files in ../etc (written by vmonboard).\n");
+    if (launch instanceof ContainerLaunch container) {
+      script.append(
+          "# The container runtime is docker unless CONTAINER_RUNTIME names another (podman).\n");
+      preamble(script);
+      script.append("runtime=${CONTAINER_RUNTIME:-docker}\n");
+      for (List<String> command : container.prepareCommands(CONFIG_DIR)) {
+        script.append(line(command)).append('\n');
+      }
+      script
+          .append("\"$runtime\" rm -f ")
+          .append(Shell.quote(container.containerName()))
+          .append(" >/dev/null 2>&1 || true\n");
+      script.append(runCommand(container)).append('\n');
+    } else if (launch instanceof SystemdLaunch systemd) {
+      script.append("# Run it as root on a VM with the istio-sidecar package installed.\n");
+      preamble(script);
+      for (SystemdLaunch.FileInstall install : systemd.installs()) {
+        script.append(install(install)).append('\n');
+      }
+      script
+          .append("systemctl enable ")
+          .append(Shell.quote(systemd.serviceName()))
+          .append('\n')
+          .append("systemctl restart ")
+          .append(Shell.quote(systemd.serviceName()))
+          .append('\n');
+    } else {
+      throw StageException.permanent(
+          "an offline layout cannot start a " + launch.getClass().getSimpleName(),
+          "use a ContainerLaunch or a SystemdLaunch");
+    }
+    return script.toString();
+  }
+
+  private static void preamble(StringBuilder script) {
+    script
+        .append("set -eu\n")
+        .append("root=$(CDPATH= cd -- \"$(dirname -- \"$0\")/..\" && pwd -P)\n")
+        .append("etc=\"$root/")
+        .append(ETC)
+        .append("\"\n");
+  }
+
+  /**
+   * {@code "$runtime" run ...}, one option per line: a word starting with {@code -} before the
+   * image begins a new line; the image and the proxy's arguments end the command.
+   */
+  private static String runCommand(ContainerLaunch container) {
+    List<String> words = container.runArguments(CONFIG_DIR);
+    int image = words.size() - container.args().size() - 1;
+    StringBuilder command = new StringBuilder("\"$runtime\"");
+    for (int i = 0; i < words.size(); i++) {
+      String word = words.get(i);
+      boolean breakBefore = i > 0 && (i == image || (i < image && word.startsWith("-")));
+      command.append(breakBefore ? " \\\n  " : " ").append(word(word));
+    }
+    return command.toString();
+  }
+
+  /** Installs one file: copied with {@code install}, or its lines appended once. */
+  private static String install(SystemdLaunch.FileInstall install) {
+    String source = ContainerLaunch.resolve(CONFIG_DIR, install.source());
+    if (install.append()) {
+      return "while IFS= read -r line; do\n"
+          + "  grep -qxF -- \"$line\" "
+          + Shell.quote(install.destination())
+          + " || printf '%s\\n' \"$line\" >> "
+          + Shell.quote(install.destination())
+          + "\ndone < "
+          + word(source);
+    }
+    return line(
+        List.of(
+            "install",
+            "-D",
+            "-o",
+            install.owner(),
+            "-g",
+            install.group(),
+            "-m",
+            String.format("%04o", install.mode()),
+            source,
+            install.destination()));
+  }
+
+  private static String line(List<String> words) {
+    StringBuilder line = new StringBuilder();
+    for (String word : words) {
+      line.append(line.length() == 0 ? "" : " ").append(word(word));
+    }
+    return line.toString();
+  }
+
+  /** One word for the script: quoted, with the config directory as {@code "$etc"}. */
+  private static String word(String word) {
+    StringBuilder quoted = new StringBuilder();
+    int start = 0;
+    for (int at = word.indexOf(CONFIG_DIR); at >= 0; at = word.indexOf(CONFIG_DIR, start)) {
+      if (at > start) {
+        quoted.append(Shell.quote(word.substring(start, at)));
+      }
+      quoted.append(CONFIG_DIR_IN_SCRIPT);
+      start = at + CONFIG_DIR.length();
+    }
+    if (start < word.length() || quoted.length() == 0) {
+      quoted.append(Shell.quote(word.substring(start)));
+    }
+    return quoted.toString();
+  }
+}
