@@ -24,10 +24,7 @@ class BundleTest {
     assertThat(token.secret()).isTrue();
     assertThat(new String(token.content(), StandardCharsets.UTF_8)).isEqualTo("s3cret");
     assertThat(withToken.contentHash()).isEqualTo(bundle.contentHash());
-    assertThat(
-            withToken
-                .withToken(BootstrapToken.of("other", "istio-ca", Instant.now()))
-                .files())
+    assertThat(withToken.withToken(BootstrapToken.of("other", "istio-ca", Instant.now())).files())
         .hasSize(2);
   }
 
@@ -48,14 +45,14 @@ class BundleTest {
 
   @Test
   void refusesASecretReadableByOthers() {
-    assertThatThrownBy(
-            () -> ImmutableBundleFile.of("istio-token", 0640, new byte[] {1}, true))
+    assertThatThrownBy(() -> ImmutableBundleFile.of("istio-token", 0640, new byte[] {1}, true))
         .hasMessageContaining("owner-only");
   }
 
   @Test
   void aFileShowsNoContent() {
-    BundleFile file = BundleFile.of("sidecar.env", 0644, "SECRET-LOOKING".getBytes(StandardCharsets.UTF_8));
+    BundleFile file =
+        BundleFile.of("sidecar.env", 0644, "SECRET-LOOKING".getBytes(StandardCharsets.UTF_8));
 
     assertThat(file.toString()).isEqualTo("BundleFile{sidecar.env, mode=0644, 14 bytes}");
   }
@@ -66,7 +63,9 @@ class BundleTest {
         ContainerLaunch.builder()
             .containerName("istio-proxy")
             .image("docker.io/istio/proxyv2:1.9.0")
-            .addMounts(ContainerLaunch.Mount.of("istio-ca.pem", "/var/run/secrets/istio/root-cert.pem", true))
+            .addMounts(
+                ContainerLaunch.Mount.of(
+                    "istio-ca.pem", "/var/run/secrets/istio/root-cert.pem", true))
             .envFile("sidecar.env")
             .addHostAliases(ContainerLaunch.HostAlias.of("istiod.istio-system.svc", "203.0.113.10"))
             .addArgs("proxy", "sidecar")

@@ -39,7 +39,10 @@ class OffboardAndDryRunTest {
     assertThat(stages.log().calls())
         .extracting(call -> call.component() + "." + call.operation())
         .containsExactly(
-            "Registrar.resolve", "ProxyLauncher.remove", "Transport.remove", "Registrar.deregister");
+            "Registrar.resolve",
+            "ProxyLauncher.remove",
+            "Transport.remove",
+            "Registrar.deregister");
     assertThat(stages.launcher().isRunning(target)).isFalse();
     assertThat(stages.transport().bundleAt(target)).isEmpty();
     assertThat(stages.registrar().workloads()).isEmpty();

@@ -88,8 +88,7 @@ class OnboardingPipelineTest {
       assertThat(((StageStarted) events.get(2 * i)).stage()).isEqualTo(order.get(i));
       assertThat(events.get(2 * i + 1))
           .isInstanceOfSatisfying(
-              StageSucceeded.class,
-              succeeded -> assertThat(succeeded.duration()).isPositive());
+              StageSucceeded.class, succeeded -> assertThat(succeeded.duration()).isPositive());
       assertThat(((StageSucceeded) events.get(2 * i + 1)).stage()).isEqualTo(order.get(i));
     }
     assertThat(events.get(events.size() - 1))
@@ -130,8 +129,7 @@ class OnboardingPipelineTest {
         .contains("ns/backend-vm")
         .contains(stage.description())
         .contains("broken on purpose");
-    List<String> operations =
-        stages.log().calls().stream().map(CallLog.Call::operation).toList();
+    List<String> operations = stages.log().calls().stream().map(CallLog.Call::operation).toList();
     assertThat(operations.subList(0, operations.size() - 1)).isEqualTo(before);
   }
 
@@ -252,8 +250,7 @@ class OnboardingPipelineTest {
         new Transport() {
           @Override
           public void deliver(Bundle bundle, Target target, StageContext context) {
-            context.shared(
-                Connection.class, () -> new Connection(opened::incrementAndGet, closed));
+            context.shared(Connection.class, () -> new Connection(opened::incrementAndGet, closed));
           }
 
           @Override
@@ -263,8 +260,7 @@ class OnboardingPipelineTest {
         new ProxyLauncher() {
           @Override
           public ProxyStatus launch(Bundle bundle, Target target, StageContext context) {
-            context.shared(
-                Connection.class, () -> new Connection(opened::incrementAndGet, closed));
+            context.shared(Connection.class, () -> new Connection(opened::incrementAndGet, closed));
             return ProxyStatus.of(ProxyStatus.State.READY, "ok");
           }
 
@@ -278,7 +274,11 @@ class OnboardingPipelineTest {
         };
 
     OnboardingResult result =
-        Fixtures.pipeline(stages).transport(sharing).launcher(sameConnection).build().onboard(BACKEND);
+        Fixtures.pipeline(stages)
+            .transport(sharing)
+            .launcher(sameConnection)
+            .build()
+            .onboard(BACKEND);
 
     assertThat(result.outcome()).isEqualTo(Outcome.SUCCEEDED);
     assertThat(opened).as("one connection for both stages").hasValue(1);
@@ -308,8 +308,7 @@ class OnboardingPipelineTest {
         Fixtures.pipeline(stages).launcher(ProxyLauncher.none()).build().onboard(BACKEND);
 
     assertThat(result.outcome()).isEqualTo(Outcome.SUCCEEDED);
-    assertThat(result.proxyStatus().orElseThrow().state())
-        .isEqualTo(ProxyStatus.State.NOT_STARTED);
+    assertThat(result.proxyStatus().orElseThrow().state()).isEqualTo(ProxyStatus.State.NOT_STARTED);
     assertThat(stages.log().calls("launch")).isEmpty();
   }
 

@@ -66,7 +66,8 @@ class ProjectConventionsTest {
       dir = dir.getParent();
     }
     if (dir == null) {
-      throw new IllegalStateException("cannot find the project root from " + Path.of("").toAbsolutePath());
+      throw new IllegalStateException(
+          "cannot find the project root from " + Path.of("").toAbsolutePath());
     }
     return dir;
   }

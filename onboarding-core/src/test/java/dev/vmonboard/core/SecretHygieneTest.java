@@ -26,7 +26,9 @@ class SecretHygieneTest {
     BootstrapToken token = BootstrapToken.of(Canary.SECRET, "istio-ca", Instant.now());
     Bundle bundle =
         Fixtures.MINIMAL_BUNDLES
-            .build(Fixtures.vm("ns", "backend-vm", "10.0.0.4"), dev.vmonboard.core.testing.TestMeshes.typical())
+            .build(
+                Fixtures.vm("ns", "backend-vm", "10.0.0.4"),
+                dev.vmonboard.core.testing.TestMeshes.typical())
             .withToken(token);
 
     Canary.assertAbsent("token", token.toString());
@@ -93,6 +95,8 @@ class SecretHygieneTest {
     assertThat(failure.getMessage()).contains("upload of **** failed").contains("retry with ****");
     List<OnboardingEvent.StageProgress> progress =
         listener.events(OnboardingEvent.StageProgress.class);
-    assertThat(progress).singleElement().satisfies(p -> assertThat(p.message()).isEqualTo("uploading ****"));
+    assertThat(progress)
+        .singleElement()
+        .satisfies(p -> assertThat(p.message()).isEqualTo("uploading ****"));
   }
 }

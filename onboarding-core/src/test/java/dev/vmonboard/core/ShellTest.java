@@ -65,8 +65,7 @@ class ShellTest {
   }
 
   private String runSh(String command) throws IOException, InterruptedException {
-    Process process =
-        new ProcessBuilder("/bin/sh", "-c", command).directory(dir.toFile()).start();
+    Process process = new ProcessBuilder("/bin/sh", "-c", command).directory(dir.toFile()).start();
     byte[] out = process.getInputStream().readAllBytes();
     assertThat(process.waitFor()).isZero();
     Files.list(dir).forEach(p -> {});

@@ -16,8 +16,7 @@ class TargetTest {
   @Test
   void usesTheAddressAndTheCallersDefaultsWhenAnnotationsSayNothing() {
     Target target =
-        Target.resolve(
-            vm().build(), TargetDefaults.builder().user("ec2-user").port(2222).build());
+        Target.resolve(vm().build(), TargetDefaults.builder().user("ec2-user").port(2222).build());
 
     assertThat(target.host()).isEqualTo("10.0.0.4");
     assertThat(target.port()).isEqualTo(2222);

@@ -26,7 +26,8 @@ class WorkloadRefTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", " ", ".ns", "vm.", "Backend-VM.ns", "vm;rm -rf /.ns", "vm.n$s", "vm..ns"})
+  @ValueSource(
+      strings = {"", " ", ".ns", "vm.", "Backend-VM.ns", "vm;rm -rf /.ns", "vm.n$s", "vm..ns"})
   void refusesReferencesThatDoNotParseNamingTheField(String text) {
     assertThatThrownBy(() -> WorkloadRef.parse(text, "default"))
         .isInstanceOf(InvalidInputException.class)
@@ -34,10 +35,7 @@ class WorkloadRefTest {
         .satisfies(
             e ->
                 assertThat(((InvalidInputException) e).problems())
-                    .allSatisfy(
-                        p ->
-                            assertThat(p.field())
-                                .isIn("reference", "name", "namespace")));
+                    .allSatisfy(p -> assertThat(p.field()).isIn("reference", "name", "namespace")));
   }
 
   @ParameterizedTest

@@ -46,7 +46,9 @@ public final class PipelineBenchmark {
                         ("POD_NAME=" + workload.name()).getBytes(StandardCharsets.UTF_8)))
                 .addFiles(
                     BundleFile.of(
-                        "istio-ca.pem", 0644, mesh.rootCertificate().getBytes(StandardCharsets.UTF_8)))
+                        "istio-ca.pem",
+                        0644,
+                        mesh.rootCertificate().getBytes(StandardCharsets.UTF_8)))
                 .tokenPath("istio-token")
                 .launch(
                     ContainerLaunch.builder()
