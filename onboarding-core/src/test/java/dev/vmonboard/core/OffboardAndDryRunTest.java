@@ -91,7 +91,13 @@ class OffboardAndDryRunTest {
     OnboardingPlan plan = planned.plan().orElseThrow();
     assertThat(plan.steps())
         .extracting(OnboardingPlan.Step::stage)
-        .containsExactly(Stage.RESOLVE, Stage.ISSUE_TOKEN, Stage.DELIVER, Stage.LAUNCH);
+        .containsExactly(
+            Stage.RESOLVE,
+            Stage.CHECK,
+            Stage.ISSUE_TOKEN,
+            Stage.DELIVER,
+            Stage.LAUNCH,
+            Stage.RECORD);
     assertThat(plan.files()).contains("0600 istio-token (bootstrap token, redacted)");
   }
 
