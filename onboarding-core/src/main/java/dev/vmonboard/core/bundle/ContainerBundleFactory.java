@@ -139,8 +139,7 @@ public final class ContainerBundleFactory implements BundleFactory {
         serviceCluster,
         SERVICE_CLUSTER,
         "a service cluster name (letters, digits, '.', '_', ':' and '-')");
-    String discoveryAddress =
-        ProxyConfigs.text(proxyConfig, ProxyConfigs.DISCOVERY_ADDRESS).orElse("");
+    String discoveryAddress = ProxyConfigs.discoveryAddress(proxyConfig, checks);
     String caAddress = in.caAddress.map(in::reachable).orElse(discoveryAddress);
 
     EnvFile env = new EnvFile(checks);
@@ -149,7 +148,7 @@ public final class ContainerBundleFactory implements BundleFactory {
         .put("PROV_CERT", Inputs.SECRETS_DIR, "PROV_CERT")
         .put("OUTPUT_CERTS", Inputs.SECRETS_DIR, "OUTPUT_CERTS")
         .put("PILOT_CERT_PROVIDER", in.pilotCertProvider, "global.pilotCertProvider")
-        .put("CA_ADDR", caAddress, "global.caAddress or discoveryAddress (ProxyConfig)")
+        .put("CA_ADDR", caAddress, "CA_ADDR")
         .put("CA_SNI", in.sniFor(caAddress), "CA_SNI")
         .put("PILOT_SNI", in.sniFor(discoveryAddress), "discoveryAddress (ProxyConfig)")
         .put("POD_NAME", workload.name() + "-" + Inputs.shortHash(address), "metadata.name")

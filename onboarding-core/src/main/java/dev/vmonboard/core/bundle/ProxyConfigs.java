@@ -149,6 +149,16 @@ final class ProxyConfigs {
     return Optional.empty();
   }
 
+  /**
+   * The discovery address of a merged tree, checked to fit on a line (it reaches environment
+   * files); empty when absent or bad (the problem is recorded).
+   */
+  static String discoveryAddress(Map<String, Object> tree, Checks checks) {
+    return text(tree, DISCOVERY_ADDRESS)
+        .filter(address -> checks.line(DISCOVERY_ADDRESS + " (ProxyConfig)", address))
+        .orElse("");
+  }
+
   /** The text at {@code path} in {@code tree}, when it is text. */
   static Optional<String> text(Map<String, Object> tree, String... path) {
     Map<String, Object> holder = section(tree, path, path.length - 1);

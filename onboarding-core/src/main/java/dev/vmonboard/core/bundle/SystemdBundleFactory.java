@@ -97,8 +97,7 @@ public final class SystemdBundleFactory implements BundleFactory {
             ProxyConfigs.ofAnnotation(workload, checks));
     config.putIfAbsent(ProxyConfigs.DISCOVERY_ADDRESS, mesh.istiodHost() + ":15012");
     in.gatewayHostname().ifPresent(host -> ProxyConfigs.pointAtGateway(config, host, namespace));
-    String discoveryAddress = ProxyConfigs.text(config, ProxyConfigs.DISCOVERY_ADDRESS).orElse("");
-    checks.line(ProxyConfigs.DISCOVERY_ADDRESS + " (ProxyConfig)", discoveryAddress);
+    String discoveryAddress = ProxyConfigs.discoveryAddress(config, checks);
 
     Map<String, String> labels = new TreeMap<>(in.labels);
     String canonicalService =
