@@ -51,14 +51,17 @@ public final class ArchiveTransport implements Transport {
   private final boolean perWorkload;
   private final Occupant occupant = new Occupant();
 
-  private ArchiveTransport(Path archive, boolean perWorkload) {
+  private final LocalFiles.Step beforeReplace;
+
+  ArchiveTransport(Path archive, boolean perWorkload, LocalFiles.Step beforeReplace) {
     this.archive = archive.toAbsolutePath().normalize();
     this.perWorkload = perWorkload;
+    this.beforeReplace = beforeReplace;
   }
 
   /** Every workload under {@code name.namespace/} in the one archive {@code archive}. */
   public static ArchiveTransport perWorkload(Path archive) {
-    return new ArchiveTransport(archive, true);
+    return new ArchiveTransport(archive, true, LocalFiles.Step.NONE);
   }
 
   /**
@@ -66,7 +69,7 @@ public final class ArchiveTransport implements Transport {
    * refused.
    */
   public static ArchiveTransport singleWorkload(Path archive) {
-    return new ArchiveTransport(archive, false);
+    return new ArchiveTransport(archive, false, LocalFiles.Step.NONE);
   }
 
   /** The archive file. */
@@ -197,6 +200,7 @@ public final class ArchiveTransport implements Transport {
         }
         tar.finish();
       }
+      beforeReplace.run(staging);
       LocalFiles.moveAtomically(staging, archive);
       staging = null;
     } catch (IOException e) {

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -26,8 +27,11 @@ import org.slf4j.LoggerFactory;
  * Either way the workload's directory belongs to the transport: a delivery builds the new one next
  * to it and swaps it in with renames, so a failure leaves the previous one as it was (or, if the
  * process dies between the two renames, a hidden {@code .NAME.old-*} sibling holds it); {@link
- * #remove} deletes it. A directory holding anything else is never replaced nor deleted: the
- * delivery fails instead. The {@link Target} only names the VM and plays no part here.
+ * #remove} deletes it. The start script keeps the agent's certificates in {@code etc-certs/} beside
+ * {@code etc/}: a delivery carries that directory over into the new layout, so a proxy started from
+ * the layout in place keeps its renewed certificates across deliveries. A directory holding
+ * anything else is never replaced nor deleted: the delivery fails instead. The {@link Target} only
+ * names the VM and plays no part here.
  *
  * <p>Thread-safe; deliveries to the same directory take turns.
  */
@@ -39,9 +43,12 @@ public final class LocalDirectoryTransport implements Transport {
   private final boolean perWorkload;
   private final Occupant occupant = new Occupant();
 
-  private LocalDirectoryTransport(Path root, boolean perWorkload) {
+  private final LocalFiles.Step beforeReplace;
+
+  LocalDirectoryTransport(Path root, boolean perWorkload, LocalFiles.Step beforeReplace) {
     this.root = root.toAbsolutePath().normalize();
     this.perWorkload = perWorkload;
+    this.beforeReplace = beforeReplace;
   }
 
   /**
@@ -49,7 +56,7 @@ public final class LocalDirectoryTransport implements Transport {
    * created when missing.
    */
   public static LocalDirectoryTransport perWorkload(Path root) {
-    return new LocalDirectoryTransport(root, true);
+    return new LocalDirectoryTransport(root, true, LocalFiles.Step.NONE);
   }
 
   /**
@@ -58,7 +65,7 @@ public final class LocalDirectoryTransport implements Transport {
    * for a second workload is refused.
    */
   public static LocalDirectoryTransport singleWorkload(Path directory) {
-    return new LocalDirectoryTransport(directory, false);
+    return new LocalDirectoryTransport(directory, false, LocalFiles.Step.NONE);
   }
 
   /** The directory that holds (or would hold) {@code workload}'s layout. */
@@ -90,7 +97,8 @@ public final class LocalDirectoryTransport implements Transport {
           }
         }
         LocalFiles.setMode(staging, OfflineLayout.DIRECTORY_MODE);
-        swapIn(staging, directory);
+        beforeReplace.run(staging);
+        replace(directory, staging, OfflineLayout.stateDirectories(bundle));
         staging = null;
         LOG.debug("wrote the bundle of {} to {}", bundle.workload(), directory);
       } catch (IOException e) {
@@ -157,10 +165,11 @@ public final class LocalDirectoryTransport implements Transport {
 
   private static boolean isLayoutPart(Path child) {
     String name = child.getFileName().toString();
-    if (name.equals(OfflineLayout.ETC)) {
-      return Files.isDirectory(child, LinkOption.NOFOLLOW_LINKS);
+    boolean directory = Files.isDirectory(child, LinkOption.NOFOLLOW_LINKS);
+    if (name.equals(OfflineLayout.ETC) || OfflineLayout.isStateDirectory(name)) {
+      return directory;
     }
-    if (!name.equals(OfflineLayout.BIN) || !Files.isDirectory(child, LinkOption.NOFOLLOW_LINKS)) {
+    if (!name.equals(OfflineLayout.BIN) || !directory) {
       return false;
     }
     try (Stream<Path> scripts = Files.list(child)) {
@@ -172,24 +181,43 @@ public final class LocalDirectoryTransport implements Transport {
   }
 
   /**
-   * Puts {@code staging} at {@code directory}: a rename when nothing is there, else the old one is
-   * renamed aside first and put back if the second rename fails.
+   * Puts {@code staging} at {@code directory}. When a previous layout is there, its state
+   * directories ({@code stateNames}: the agent's certificates, written when the proxy ran from this
+   * layout) move into {@code staging} first, the old layout is renamed aside, {@code staging}
+   * renamed into place and the old one deleted. A failed rename puts everything back.
    */
-  private static void swapIn(Path staging, Path directory) throws IOException {
+  private static void replace(Path directory, Path staging, List<String> stateNames)
+      throws IOException {
     if (!Files.exists(directory, LinkOption.NOFOLLOW_LINKS)) {
       LocalFiles.moveAtomically(staging, directory);
       return;
     }
-    Path old =
-        Files.createTempDirectory(directory.getParent(), "." + directory.getFileName() + ".old-");
-    LocalFiles.moveAtomically(directory, old.resolve("previous"));
+    List<String> carried = new ArrayList<>();
     try {
-      LocalFiles.moveAtomically(staging, directory);
-    } catch (IOException e) {
-      LocalFiles.moveAtomically(old.resolve("previous"), directory);
+      for (String name : stateNames) {
+        if (Files.isDirectory(directory.resolve(name), LinkOption.NOFOLLOW_LINKS)) {
+          LocalFiles.moveAtomically(directory.resolve(name), staging.resolve(name));
+          carried.add(name);
+        }
+      }
+      Path old =
+          Files.createTempDirectory(directory.getParent(), "." + directory.getFileName() + ".old-");
+      LocalFiles.moveAtomically(directory, old.resolve("previous"));
+      try {
+        LocalFiles.moveAtomically(staging, directory);
+      } catch (IOException e) {
+        LocalFiles.moveAtomically(old.resolve("previous"), directory);
+        LocalFiles.deleteTreeQuietly(old);
+        throw e;
+      }
       LocalFiles.deleteTreeQuietly(old);
+    } catch (IOException e) {
+      for (String name : carried) {
+        if (Files.exists(staging.resolve(name), LinkOption.NOFOLLOW_LINKS)) {
+          LocalFiles.moveAtomically(staging.resolve(name), directory.resolve(name));
+        }
+      }
       throw e;
     }
-    LocalFiles.deleteTreeQuietly(old);
   }
 }

@@ -30,6 +30,15 @@ final class LocalFiles {
 
   private static final ConcurrentHashMap<Path, Object> LOCKS = new ConcurrentHashMap<>();
 
+  /** A step on a path that may fail; lets tests fail a write at its last moment. */
+  @FunctionalInterface
+  interface Step {
+    /** Does nothing: the step of production code. */
+    Step NONE = path -> {};
+
+    void run(Path path) throws IOException;
+  }
+
   private LocalFiles() {}
 
   /** The lock for {@code path} (one per absolute, normalised path in this JVM). */

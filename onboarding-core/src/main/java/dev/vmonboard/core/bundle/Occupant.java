@@ -32,6 +32,6 @@ final class Occupant {
 
   /** Frees the destination once {@code workload}'s bundle is removed from it. */
   void release(WorkloadRef workload) {
-    holder.compareAndSet(workload, null);
+    holder.updateAndGet(held -> workload.equals(held) ? null : held);
   }
 }

@@ -86,6 +86,25 @@ final class OfflineLayout {
     return entries;
   }
 
+  /**
+   * The names, in a layout, of the directories the proxy keeps state in (a container launch's
+   * {@linkplain ContainerLaunch.HostDirectory host directories}: {@code etc} and their suffix).
+   */
+  static List<String> stateDirectories(Bundle bundle) {
+    List<String> names = new ArrayList<>();
+    if (bundle.launch() instanceof ContainerLaunch container) {
+      for (ContainerLaunch.HostDirectory directory : container.hostDirectories()) {
+        names.add(directory.path(ETC));
+      }
+    }
+    return names;
+  }
+
+  /** Whether {@code name} may be a state directory of a layout ({@code etc} and a suffix). */
+  static boolean isStateDirectory(String name) {
+    return name.startsWith(ETC) && name.length() > ETC.length();
+  }
+
   /** The name of a workload's sub-directory when a layout holds several: {@code name.namespace}. */
   static String directoryName(WorkloadRef workload) {
     return workload.name() + "." + workload.namespace();
