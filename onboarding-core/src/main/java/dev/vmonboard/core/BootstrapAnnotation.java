@@ -33,24 +33,30 @@ public enum BootstrapAnnotation {
       "sidecar-bootstrap.istio.io/proxy-config-dir",
       "/tmp/istio-proxy",
       "Absolute directory on the VM that receives the bundle (token, root certificate,"
-          + " environment). Replaced atomically on every delivery; must not contain '..'."),
+          + " environment). Replaced atomically on every delivery; must not contain '..'. The"
+          + " container style keeps the agent's certificates next to it, in <dir>-certs, so that"
+          + " they survive deliveries and re-created containers."),
   /** Registry hub of the proxy image. */
   PROXY_IMAGE_HUB(
       "sidecar-bootstrap.istio.io/proxy-image-hub",
       "the mesh's hub (global.hub)",
-      "Registry hub to pull the proxy image from instead of the mesh-wide hub, e.g. a mirror"
-          + " reachable from the VM. The image is <hub>/proxyv2:<tag>."),
+      "Container style: registry hub to pull the proxy image from instead of the mesh-wide"
+          + " hub, e.g. a mirror reachable from the VM. The image is"
+          + " <hub>/<global.proxy.image>:<global.tag>, e.g. <hub>/proxyv2:1.9.0."),
   /** Container name of the proxy. */
   PROXY_CONTAINER_NAME(
       "sidecar-bootstrap.istio.io/proxy-container-name",
       "istio-proxy",
-      "Name of the proxy container on the VM; unique per proxy on one VM."),
+      "Container style: name of the proxy container on the VM; unique per proxy on one VM."
+          + " Letters, digits, '_', '.' and '-'."),
   /** IP the proxy binds inbound listeners to. */
   PROXY_INSTANCE_IP(
       "sidecar-bootstrap.istio.io/proxy-instance-ip",
       "spec.address when it is an IP",
       "IP the proxy binds inbound listeners to when the VM cannot bind spec.address (for example"
-          + " AWS, where spec.address is public and the VM only has its private IP). Must be an IP."),
+          + " AWS, where spec.address is public and the VM only has its private IP). Must be an IP."
+          + " Becomes INSTANCE_IP (container style) or ISTIO_SVC_IP (systemd style); required"
+          + " when spec.address is a DNS name."),
   /** ConfigMap with ProxyConfig overrides for every VM proxy (on the Istio namespace). */
   MESH_EXPANSION_CONFIGMAP(
       "sidecar-bootstrap.istio.io/mesh-expansion-configmap",
@@ -62,29 +68,34 @@ public enum BootstrapAnnotation {
       "proxy.istio.io/config",
       "none",
       "Standard Istio annotation: ProxyConfig (YAML or JSON) for this workload; wins over the"
-          + " mesh default and the mesh-expansion overrides."),
+          + " mesh default and the mesh-expansion overrides. Its proxyMetadata become environment"
+          + " variables of the agent (names must be variable names, values one line); its"
+          + " concurrency becomes the container's --concurrency (0 = one thread per core)."),
   /** Traffic interception mode (standard Istio). */
   INTERCEPTION_MODE(
       "sidecar.istio.io/interceptionMode",
       "NONE",
-      "Standard Istio annotation: how the proxy captures traffic. VMs onboarded by this SDK"
-          + " default to NONE (no iptables redirection)."),
+      "Standard Istio annotation, container style: how the proxy captures traffic, NONE,"
+          + " REDIRECT or TPROXY. VMs onboarded by this SDK default to NONE (no iptables"
+          + " redirection)."),
   /** Full proxy image (standard Istio). */
   PROXY_IMAGE(
       "sidecar.istio.io/proxyImage",
-      "<hub>/proxyv2:<tag>",
-      "Standard Istio annotation: the complete proxy image, overriding hub and tag."),
+      "<hub>/<global.proxy.image>:<global.tag>",
+      "Standard Istio annotation, container style: the complete proxy image, overriding hub"
+          + " and tag."),
   /** Proxy log level (standard Istio). */
   LOG_LEVEL(
       "sidecar.istio.io/logLevel",
-      "global.proxy.logLevel, else info",
-      "Standard Istio annotation: Envoy's log level (trace, debug, info, warning, error,"
-          + " critical, off)."),
+      "the bundle factory's log level, else global.proxy.logLevel, else info",
+      "Standard Istio annotation, container style: Envoy's log level (trace, debug, info,"
+          + " warning, error, critical, off)."),
   /** Proxy component log levels (standard Istio). */
   COMPONENT_LOG_LEVEL(
       "sidecar.istio.io/componentLogLevel",
-      "global.proxy.componentLogLevel, else misc:info",
-      "Standard Istio annotation: Envoy's per-component log levels, e.g. misc:error,upstream:info."),
+      "the bundle factory's levels, else global.proxy.componentLogLevel, else misc:info",
+      "Standard Istio annotation, container style: Envoy's per-component log levels, e.g."
+          + " misc:error,upstream:info."),
   /** Extra stats prefixes (standard Istio). */
   STATS_INCLUSION_PREFIXES(
       "sidecar.istio.io/statsInclusionPrefixes",
@@ -95,12 +106,14 @@ public enum BootstrapAnnotation {
   STATS_INCLUSION_SUFFIXES(
       "sidecar.istio.io/statsInclusionSuffixes",
       "none",
-      "Standard Istio annotation: extra Envoy stat name suffixes to report."),
+      "Standard Istio annotation: extra Envoy stat name suffixes to report. Passed to the proxy"
+          + " through ISTIO_METAJSON_ISTIO_ANNOTATIONS."),
   /** Extra stats regexps (standard Istio). */
   STATS_INCLUSION_REGEXPS(
       "sidecar.istio.io/statsInclusionRegexps",
       "none",
-      "Standard Istio annotation: extra Envoy stat name regular expressions to report.");
+      "Standard Istio annotation: extra Envoy stat name regular expressions to report. Passed"
+          + " to the proxy through ISTIO_METAJSON_ISTIO_ANNOTATIONS.");
 
   /** The prefix of the SDK's own annotations. */
   public static final String PREFIX = "sidecar-bootstrap.istio.io/";
