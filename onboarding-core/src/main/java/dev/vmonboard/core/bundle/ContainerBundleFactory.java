@@ -8,6 +8,7 @@ import dev.vmonboard.core.ContainerLaunch;
 import dev.vmonboard.core.InvalidInputException;
 import dev.vmonboard.core.Problem;
 import dev.vmonboard.core.Workload;
+import dev.vmonboard.core.internal.Names;
 import dev.vmonboard.core.mesh.IstioConfig;
 import dev.vmonboard.core.mesh.MeshSnapshot;
 import java.util.ArrayList;
@@ -111,46 +112,100 @@ public final class ContainerBundleFactory implements BundleFactory {
           "kind",
           "the container style needs a WorkloadEntry (one VM with its address); build a"
               + " WorkloadGroup's bundle with SystemdBundleFactory");
+      checks.throwIfAny();
     }
-    String address = workload.address().orElse("");
-    String namespace = workload.namespace();
-
     Map<String, Object> annotationConfig = ProxyConfigs.ofAnnotation(workload, checks);
     Map<String, Object> expansion = ProxyConfigs.ofExpansion(mesh, checks);
     int threads =
         ProxyConfigs.concurrency(annotationConfig, ProxyConfigs.ANNOTATION_SOURCE, checks)
             .or(() -> ProxyConfigs.concurrency(expansion, ProxyConfigs.EXPANSION_SOURCE, checks))
             .orElse(concurrency);
-
-    Map<String, Object> base =
-        new LinkedHashMap<>(
-            IstioConfig.deepMerge(
-                IstioConfig.builtInProxyConfig(mesh.istioNamespace(), mesh.revision()),
-                ProxyConfigs.ofMesh(mesh, checks)));
-    base.remove(ProxyConfigs.CONCURRENCY);
-    base.put("serviceCluster", in.appOrServiceAccount + "." + namespace);
-    Map<String, Object> proxyConfig = ProxyConfigs.merge(base, expansion, annotationConfig);
-    proxyConfig.remove(ProxyConfigs.CONCURRENCY);
-    in.gatewayHostname()
-        .ifPresent(host -> ProxyConfigs.pointAtGateway(proxyConfig, host, namespace));
+    Map<String, Object> proxyConfig = proxyConfig(in, expansion, annotationConfig);
     String serviceCluster = ProxyConfigs.text(proxyConfig, "serviceCluster").orElse("");
     checks.matches(
         "serviceCluster (ProxyConfig)",
         serviceCluster,
         SERVICE_CLUSTER,
         "a service cluster name (letters, digits, '.', '_', ':' and '-')");
-    String discoveryAddress = ProxyConfigs.discoveryAddress(proxyConfig, checks);
-    String caAddress = in.caAddress.map(in::reachable).orElse(discoveryAddress);
 
-    EnvFile env = new EnvFile(checks);
-    env.putAll(ProxyConfigs.metadata(proxyConfig), "proxyMetadata");
-    env.put("JWT_POLICY", in.jwtPolicy, "global.jwtPolicy")
+    List<BundleFile> files = new ArrayList<>();
+    files.add(BundleFile.of(ENV_FILE, 0644, sidecarEnv(in, proxyConfig).dockerFormat()));
+    files.add(BundleFile.of(ROOT_CERT, 0644, Inputs.utf8(mesh.rootCertificate())));
+    ContainerLaunch.Builder launch =
+        ContainerLaunch.builder()
+            .containerName(
+                in.annotation(
+                        BootstrapAnnotation.PROXY_CONTAINER_NAME,
+                        CONTAINER_NAME,
+                        "a container name (letters, digits, '_', '.' and '-')")
+                    .orElse("istio-proxy"))
+            .image(image(in))
+            .addMounts(ContainerLaunch.Mount.of(TOKEN, "/var/run/secrets/tokens/istio-token", true))
+            .addHostDirectories(
+                ContainerLaunch.HostDirectory.of(
+                    CERTIFICATE_DIRECTORY_SUFFIX,
+                    Inputs.SECRETS_DIR,
+                    Map.of(ROOT_CERT, "root-cert.pem")))
+            .envFile(ENV_FILE)
+            .args(proxyArguments(in, serviceCluster, threads));
+    mesh.kubernetesCaCertificate()
+        .ifPresent(
+            ca -> {
+              files.add(BundleFile.of(KUBERNETES_CA, 0644, Inputs.utf8(ca)));
+              launch.addMounts(
+                  ContainerLaunch.Mount.of(
+                      KUBERNETES_CA, "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt", true));
+            });
+    in.gatewayIp().ifPresent(ip -> launch.hostAliases(hostAliases(in, proxyConfig, ip)));
+
+    checks.throwIfAny();
+    return Bundle.builder()
+        .workload(workload.ref())
+        .files(files)
+        .tokenPath(TOKEN)
+        .launch(launch.build())
+        .build();
+  }
+
+  /**
+   * The effective ProxyConfig: Istio's built-ins and the mesh's {@code defaultConfig} without
+   * {@code concurrency} (VMs use their own cores), {@code serviceCluster}, then the mesh-expansion
+   * overrides and the workload's annotation, cluster-local addresses pointed at a host-name
+   * gateway; {@code concurrency} stays out (it goes to the arguments).
+   */
+  private static Map<String, Object> proxyConfig(
+      Inputs in, Map<String, Object> expansion, Map<String, Object> annotationConfig) {
+    MeshSnapshot mesh = in.mesh;
+    Map<String, Object> base =
+        new LinkedHashMap<>(
+            IstioConfig.deepMerge(
+                IstioConfig.builtInProxyConfig(mesh.istioNamespace(), mesh.revision()),
+                ProxyConfigs.ofMesh(mesh, in.checks)));
+    base.remove(ProxyConfigs.CONCURRENCY);
+    base.put("serviceCluster", in.appOrServiceAccount + "." + in.workload.namespace());
+    Map<String, Object> proxyConfig = ProxyConfigs.merge(base, expansion, annotationConfig);
+    proxyConfig.remove(ProxyConfigs.CONCURRENCY);
+    in.gatewayHostname()
+        .ifPresent(host -> ProxyConfigs.pointAtGateway(proxyConfig, host, in.workload.namespace()));
+    return proxyConfig;
+  }
+
+  /** {@code sidecar.env}: {@code proxyMetadata}, then every variable of the reference's table. */
+  private static EnvFile sidecarEnv(Inputs in, Map<String, Object> proxyConfig) {
+    Workload workload = in.workload;
+    String address = workload.address().orElse("");
+    String namespace = workload.namespace();
+    String discoveryAddress = ProxyConfigs.discoveryAddress(proxyConfig, in.checks);
+    String caAddress = in.caAddress.map(in::reachable).orElse(discoveryAddress);
+    return new EnvFile(in.checks)
+        .putAll(ProxyConfigs.metadata(proxyConfig), "proxyMetadata")
+        .put("JWT_POLICY", in.jwtPolicy, "global.jwtPolicy")
         .put("PROV_CERT", Inputs.SECRETS_DIR, "PROV_CERT")
         .put("OUTPUT_CERTS", Inputs.SECRETS_DIR, "OUTPUT_CERTS")
         .put("PILOT_CERT_PROVIDER", in.pilotCertProvider, "global.pilotCertProvider")
         .put("CA_ADDR", caAddress, "CA_ADDR")
         .put("CA_SNI", in.sniFor(caAddress), "CA_SNI")
-        .put("PILOT_SNI", in.sniFor(discoveryAddress), "discoveryAddress (ProxyConfig)")
+        .put("PILOT_SNI", in.sniFor(discoveryAddress), "PILOT_SNI")
         .put("POD_NAME", workload.name() + "-" + Inputs.shortHash(address), "metadata.name")
         .put("POD_NAMESPACE", namespace, "metadata.namespace")
         .put("IDENTITY_IP", address, "spec.address")
@@ -181,71 +236,37 @@ public final class ContainerBundleFactory implements BundleFactory {
                 + workload.name(),
             "metadata")
         .put("ISTIO_META_MESH_ID", in.meshId, "global.meshID or trust domain");
+  }
 
-    ContainerLaunch.Builder launch =
-        ContainerLaunch.builder()
-            .containerName(
-                in.annotation(
-                        BootstrapAnnotation.PROXY_CONTAINER_NAME,
-                        CONTAINER_NAME,
-                        "a container name (letters, digits, '_', '.' and '-')")
-                    .orElse("istio-proxy"))
-            .image(image(in))
-            .addMounts(ContainerLaunch.Mount.of(TOKEN, "/var/run/secrets/tokens/istio-token", true))
-            .addHostDirectories(
-                ContainerLaunch.HostDirectory.of(
-                    CERTIFICATE_DIRECTORY_SUFFIX,
-                    Inputs.SECRETS_DIR,
-                    Map.of(ROOT_CERT, "root-cert.pem")))
-            .envFile(ENV_FILE)
-            .args(
-                List.of(
-                    "proxy",
-                    "sidecar",
-                    "--serviceCluster",
-                    serviceCluster,
-                    "--concurrency",
-                    Integer.toString(threads),
-                    "--proxyLogLevel",
-                    level(
-                        in,
-                        BootstrapAnnotation.LOG_LEVEL,
-                        logLevel,
-                        in.mesh.values().logLevel(),
-                        "global.proxy.logLevel",
-                        LOG_LEVEL,
-                        LOG_LEVEL_EXPECTED),
-                    "--proxyComponentLogLevel",
-                    level(
-                        in,
-                        BootstrapAnnotation.COMPONENT_LOG_LEVEL,
-                        componentLogLevel,
-                        in.mesh.values().componentLogLevel(),
-                        "global.proxy.componentLogLevel",
-                        COMPONENT_LOG_LEVEL,
-                        COMPONENT_LOG_LEVEL_EXPECTED),
-                    "--trust-domain",
-                    in.trustDomain));
-    List<BundleFile> files = new ArrayList<>();
-    files.add(BundleFile.of(ENV_FILE, 0644, env.dockerFormat()));
-    files.add(BundleFile.of(ROOT_CERT, 0644, Inputs.utf8(mesh.rootCertificate())));
-    mesh.kubernetesCaCertificate()
-        .ifPresent(
-            ca -> {
-              files.add(BundleFile.of(KUBERNETES_CA, 0644, Inputs.utf8(ca)));
-              launch.addMounts(
-                  ContainerLaunch.Mount.of(
-                      KUBERNETES_CA, "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt", true));
-            });
-    in.gatewayIp().ifPresent(ip -> launch.hostAliases(hostAliases(in, proxyConfig, ip)));
-
-    checks.throwIfAny();
-    return Bundle.builder()
-        .workload(workload.ref())
-        .files(files)
-        .tokenPath(TOKEN)
-        .launch(launch.build())
-        .build();
+  /** {@code proxy sidecar --serviceCluster ... --trust-domain ...}. */
+  private List<String> proxyArguments(Inputs in, String serviceCluster, int threads) {
+    return List.of(
+        "proxy",
+        "sidecar",
+        "--serviceCluster",
+        serviceCluster,
+        "--concurrency",
+        Integer.toString(threads),
+        "--proxyLogLevel",
+        level(
+            in,
+            BootstrapAnnotation.LOG_LEVEL,
+            logLevel,
+            in.mesh.values().logLevel(),
+            "global.proxy.logLevel",
+            LOG_LEVEL,
+            LOG_LEVEL_EXPECTED),
+        "--proxyComponentLogLevel",
+        level(
+            in,
+            BootstrapAnnotation.COMPONENT_LOG_LEVEL,
+            componentLogLevel,
+            in.mesh.values().componentLogLevel(),
+            "global.proxy.componentLogLevel",
+            COMPONENT_LOG_LEVEL,
+            COMPONENT_LOG_LEVEL_EXPECTED),
+        "--trust-domain",
+        in.trustDomain);
   }
 
   private static String instanceIp(Inputs in) {
@@ -254,7 +275,7 @@ public final class ContainerBundleFactory implements BundleFactory {
       in.checks.add(
           "spec.address",
           "'"
-              + in.workload.address().orElse("")
+              + Names.printable(in.workload.address().orElse(""))
               + "' is not an IP address, and the proxy needs one to bind inbound listeners to;"
               + " set the annotation "
               + BootstrapAnnotation.PROXY_INSTANCE_IP.key());

@@ -113,6 +113,11 @@ final class Inputs {
             .caAddress()
             .filter(address -> checks.matches("global.caAddress", address, ADDRESS, "host[:port]"));
     this.gateway = mesh.gateway();
+    if (!mesh.rootCertificate().contains("-----BEGIN CERTIFICATE-----")) {
+      checks.add(
+          "root certificate (istio-ca-root-cert root-cert.pem)",
+          "holds no PEM certificate; the proxy could not verify istiod");
+    }
   }
 
   /** The value of {@code annotation} when set and matching {@code pattern}; else a problem. */

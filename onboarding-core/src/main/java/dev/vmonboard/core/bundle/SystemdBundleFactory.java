@@ -87,80 +87,24 @@ public final class SystemdBundleFactory implements BundleFactory {
   public Bundle build(Workload workload, MeshSnapshot mesh) {
     Inputs in = new Inputs(workload, mesh);
     Checks checks = in.checks;
-    String namespace = workload.namespace();
-    boolean group = workload.kind() == Workload.Kind.WORKLOAD_GROUP;
-
     Map<String, Object> config =
         ProxyConfigs.merge(
             ProxyConfigs.ofMesh(mesh, checks),
             ProxyConfigs.ofExpansion(mesh, checks),
             ProxyConfigs.ofAnnotation(workload, checks));
     config.putIfAbsent(ProxyConfigs.DISCOVERY_ADDRESS, mesh.istiodHost() + ":15012");
-    in.gatewayHostname().ifPresent(host -> ProxyConfigs.pointAtGateway(config, host, namespace));
+    in.gatewayHostname()
+        .ifPresent(host -> ProxyConfigs.pointAtGateway(config, host, workload.namespace()));
     String discoveryAddress = ProxyConfigs.discoveryAddress(config, checks);
-
-    Map<String, String> labels = new TreeMap<>(in.labels);
-    String canonicalService =
-        firstLabel(
-            labels, workload.name(), Inputs.CANONICAL_NAME_LABEL, "app.kubernetes.io/name", "app");
-    String canonicalRevision =
-        firstLabel(
-            labels,
-            "latest",
-            Inputs.CANONICAL_REVISION_LABEL,
-            "app.kubernetes.io/version",
-            "version");
-    labels.put(Inputs.CANONICAL_NAME_LABEL, canonicalService);
-    labels.put(Inputs.CANONICAL_REVISION_LABEL, canonicalRevision);
-
-    EnvFile metadata = new EnvFile(checks);
-    metadata
-        .putAll(ProxyConfigs.metadata(config), "proxyMetadata")
-        .put("CANONICAL_SERVICE", canonicalService, "labels")
-        .put("CANONICAL_REVISION", canonicalRevision, "labels")
-        .put("POD_NAMESPACE", namespace, "metadata.namespace")
-        .put("SERVICE_ACCOUNT", in.serviceAccount, "spec.serviceAccount")
-        .put("TRUST_DOMAIN", in.trustDomain, "trust domain")
-        .put("ISTIO_META_CLUSTER_ID", in.clusterId, "global.multiCluster.clusterName")
-        .put("ISTIO_META_MESH_ID", in.meshId, "global.meshID or trust domain")
-        .put("ISTIO_META_NETWORK", in.network, "spec.network or global.network")
-        .put(
-            "ISTIO_META_WORKLOAD_NAME",
-            group ? workload.name() : in.appOrServiceAccount,
-            group ? "metadata.name" : "labels.app or serviceAccount")
-        .put("ISTIO_METAJSON_LABELS", IstioConfig.toCompactJson(new TreeMap<>(labels)), "labels");
-    if (dnsCapture && !metadata.values().containsKey("ISTIO_META_DNS_CAPTURE")) {
-      metadata.put("ISTIO_META_DNS_CAPTURE", "true", "dnsCapture");
-    }
-    if (group && workload.autoRegister()) {
-      metadata.put("ISTIO_META_AUTO_REGISTER_GROUP", workload.name(), "metadata.name");
-    }
-    config.put(ProxyConfigs.METADATA, new TreeMap<>(metadata.values()));
-    workload.readinessProbe().ifPresent(probe -> config.put("readinessProbe", probeTree(probe)));
-
-    EnvFile clusterEnv = new EnvFile(checks);
-    clusterEnv
-        .putAll(metadata.values(), "proxyMetadata")
-        .put("ISTIO_INBOUND_PORTS", inboundPorts(workload), "spec.ports")
-        .put("ISTIO_LOCAL_EXCLUDE_PORTS", excludedPorts(config, checks), "statusPort")
-        .put("ISTIO_NAMESPACE", namespace, "metadata.namespace")
-        .put("ISTIO_SERVICE", workload.name() + "." + namespace, "metadata.name")
-        .put("ISTIO_SERVICE_CIDR", "*", "ISTIO_SERVICE_CIDR")
-        .put("SERVICE_ACCOUNT", in.serviceAccount, "spec.serviceAccount");
     Optional<String> caAddress =
         in.caAddress
             .or(() -> mesh.revision().map(revision -> mesh.istiodHost() + ":15012"))
             .map(in::reachable);
-    caAddress.ifPresent(address -> clusterEnv.put("CA_ADDR", address, "global.caAddress"));
-    in.instanceIp().ifPresent(ip -> clusterEnv.put("ISTIO_SVC_IP", ip, "spec.address"));
-    String pilotSni = in.sniFor(discoveryAddress);
-    if (!pilotSni.isEmpty()) {
-      clusterEnv.put("PILOT_SNI", pilotSni, "PILOT_SNI");
-    }
-    String caSni = in.sniFor(caAddress.orElse(discoveryAddress));
-    if (!caSni.isEmpty()) {
-      clusterEnv.put("CA_SNI", caSni, "CA_SNI");
-    }
+
+    Map<String, String> metadata = proxyMetadata(in, config);
+    config.put(ProxyConfigs.METADATA, new TreeMap<>(metadata));
+    workload.readinessProbe().ifPresent(probe -> config.put("readinessProbe", probeTree(probe)));
+    EnvFile clusterEnv = clusterEnv(in, metadata, config, discoveryAddress, caAddress);
 
     List<BundleFile> files = new ArrayList<>();
     files.add(BundleFile.of(CLUSTER_ENV, 0644, clusterEnv.shellFormat()));
@@ -198,6 +142,91 @@ public final class SystemdBundleFactory implements BundleFactory {
         .tokenPath(TOKEN)
         .launch(launch.build())
         .build();
+  }
+
+  /**
+   * The merged {@code proxyMetadata} of {@code config}, then the derived keys over it: canonical
+   * service and revision, namespace, identity, trust domain, cluster, mesh, network, workload name,
+   * labels, DNS capture (unless set already) and auto-registration.
+   */
+  private Map<String, String> proxyMetadata(Inputs in, Map<String, Object> config) {
+    Workload workload = in.workload;
+    boolean group = workload.kind() == Workload.Kind.WORKLOAD_GROUP;
+    Map<String, String> labels = new TreeMap<>(in.labels);
+    String canonicalService =
+        firstLabel(
+            labels, workload.name(), Inputs.CANONICAL_NAME_LABEL, "app.kubernetes.io/name", "app");
+    String canonicalRevision =
+        firstLabel(
+            labels,
+            "latest",
+            Inputs.CANONICAL_REVISION_LABEL,
+            "app.kubernetes.io/version",
+            "version");
+    labels.put(Inputs.CANONICAL_NAME_LABEL, canonicalService);
+    labels.put(Inputs.CANONICAL_REVISION_LABEL, canonicalRevision);
+    EnvFile metadata =
+        new EnvFile(in.checks)
+            .putAll(ProxyConfigs.metadata(config), "proxyMetadata")
+            .put("CANONICAL_SERVICE", canonicalService, "labels")
+            .put("CANONICAL_REVISION", canonicalRevision, "labels")
+            .put("POD_NAMESPACE", workload.namespace(), "metadata.namespace")
+            .put("SERVICE_ACCOUNT", in.serviceAccount, "spec.serviceAccount")
+            .put("TRUST_DOMAIN", in.trustDomain, "trust domain")
+            .put("ISTIO_META_CLUSTER_ID", in.clusterId, "global.multiCluster.clusterName")
+            .put("ISTIO_META_MESH_ID", in.meshId, "global.meshID or trust domain")
+            .put("ISTIO_META_NETWORK", in.network, "spec.network or global.network")
+            .put(
+                "ISTIO_META_WORKLOAD_NAME",
+                group ? workload.name() : in.appOrServiceAccount,
+                group ? "metadata.name" : "labels.app or serviceAccount")
+            .put(
+                "ISTIO_METAJSON_LABELS",
+                IstioConfig.toCompactJson(new TreeMap<>(labels)),
+                "labels");
+    if (dnsCapture && !metadata.values().containsKey("ISTIO_META_DNS_CAPTURE")) {
+      metadata.put("ISTIO_META_DNS_CAPTURE", "true", "dnsCapture");
+    }
+    if (group && workload.autoRegister()) {
+      metadata.put("ISTIO_META_AUTO_REGISTER_GROUP", workload.name(), "metadata.name");
+    }
+    return metadata.values();
+  }
+
+  /**
+   * {@code cluster.env}: the metadata, then what only the environment carries: ports, namespace,
+   * service, CIDR, the CA, the VM's IP (entries only: a group stands for many VMs) and, when istiod
+   * is reached by another name than its own, the SNI to present.
+   */
+  private static EnvFile clusterEnv(
+      Inputs in,
+      Map<String, String> metadata,
+      Map<String, Object> config,
+      String discoveryAddress,
+      Optional<String> caAddress) {
+    Workload workload = in.workload;
+    EnvFile env =
+        new EnvFile(in.checks)
+            .putAll(metadata, "proxyMetadata")
+            .put("ISTIO_INBOUND_PORTS", inboundPorts(workload), "spec.ports")
+            .put("ISTIO_LOCAL_EXCLUDE_PORTS", excludedPorts(config, in.checks), "statusPort")
+            .put("ISTIO_NAMESPACE", workload.namespace(), "metadata.namespace")
+            .put("ISTIO_SERVICE", workload.name() + "." + workload.namespace(), "metadata.name")
+            .put("ISTIO_SERVICE_CIDR", "*", "ISTIO_SERVICE_CIDR")
+            .put("SERVICE_ACCOUNT", in.serviceAccount, "spec.serviceAccount");
+    caAddress.ifPresent(address -> env.put("CA_ADDR", address, "global.caAddress"));
+    if (workload.kind() == Workload.Kind.WORKLOAD_ENTRY) {
+      in.instanceIp().ifPresent(ip -> env.put("ISTIO_SVC_IP", ip, "spec.address"));
+    }
+    String pilotSni = in.sniFor(discoveryAddress);
+    if (!pilotSni.isEmpty()) {
+      env.put("PILOT_SNI", pilotSni, "PILOT_SNI");
+    }
+    String caSni = in.sniFor(caAddress.orElse(discoveryAddress));
+    if (!caSni.isEmpty()) {
+      env.put("CA_SNI", caSni, "CA_SNI");
+    }
+    return env;
   }
 
   /** The value of the first of {@code names} set in {@code labels}, else {@code fallback}. */

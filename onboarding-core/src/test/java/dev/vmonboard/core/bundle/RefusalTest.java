@@ -229,6 +229,10 @@ class RefusalTest {
             m -> m.values(values().trustDomain("cluster.local\nX=1").build()),
             "trust domain (MeshConfig trustDomain or global.trustDomain)"),
         badMesh(
+            "a root certificate that is no certificate",
+            m -> m.rootCertificate(""),
+            "root certificate (istio-ca-root-cert root-cert.pem)"),
+        badMesh(
             "a CA address with a newline",
             m -> m.values(values().caAddress("ca:1\nX=1").build()),
             "global.caAddress"));

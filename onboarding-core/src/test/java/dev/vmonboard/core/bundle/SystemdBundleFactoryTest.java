@@ -307,6 +307,11 @@ class SystemdBundleFactoryTest {
             (UnaryOperator<Workload.Builder>) w -> entry().autoRegister(true),
             "ISTIO_META_AUTO_REGISTER_GROUP"),
         Arguments.of(
+            "no ISTIO_SVC_IP for a group, even with proxy-instance-ip (it stands for many VMs)",
+            (UnaryOperator<Workload.Builder>)
+                w -> w.putAnnotations("sidecar-bootstrap.istio.io/proxy-instance-ip", "10.0.0.9"),
+            "ISTIO_SVC_IP"),
+        Arguments.of(
             "no ISTIO_SVC_IP for an entry known by name",
             (UnaryOperator<Workload.Builder>) w -> entry().address("vm1.example.com"),
             "ISTIO_SVC_IP"));
