@@ -2,6 +2,7 @@ package dev.vmonboard.core.bundle;
 
 import dev.vmonboard.core.Bundle;
 import dev.vmonboard.core.StageContext;
+import dev.vmonboard.core.StageException;
 import dev.vmonboard.core.Target;
 import dev.vmonboard.core.Transport;
 import dev.vmonboard.core.WorkloadRef;
@@ -10,11 +11,13 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
@@ -49,7 +52,6 @@ public final class ArchiveTransport implements Transport {
 
   private final Path archive;
   private final boolean perWorkload;
-  private final Occupant occupant = new Occupant();
 
   private final LocalFiles.Step beforeReplace;
 
@@ -65,8 +67,8 @@ public final class ArchiveTransport implements Transport {
   }
 
   /**
-   * One workload's layout at the root of {@code archive}; a delivery for a second workload is
-   * refused.
+   * One workload's layout at the root of {@code archive}; while it holds one workload's bundle, a
+   * delivery for another is refused (and removing another's is a no-op).
    */
   public static ArchiveTransport singleWorkload(Path archive) {
     return new ArchiveTransport(archive, false, LocalFiles.Step.NONE);
@@ -84,13 +86,15 @@ public final class ArchiveTransport implements Transport {
 
   @Override
   public void deliver(Bundle bundle, Target target, StageContext context) {
-    if (!perWorkload) {
-      occupant.claim(bundle.workload(), archive, "ArchiveTransport.perWorkload");
-    }
     List<OfflineLayout.Entry> layout = OfflineLayout.entries(bundle);
     String prefix = prefixOf(bundle.workload());
     synchronized (LocalFiles.lock(archive)) {
-      List<OfflineLayout.Entry> entries = keptEntries(prefix);
+      List<OfflineLayout.Entry> current = current();
+      if (!perWorkload) {
+        OfflineLayout.refuseOther(
+            holder(current), bundle.workload(), archive, "ArchiveTransport.perWorkload");
+      }
+      List<OfflineLayout.Entry> entries = outside(current, prefix);
       if (!prefix.isEmpty()) {
         entries.add(
             new OfflineLayout.Entry(
@@ -107,10 +111,16 @@ public final class ArchiveTransport implements Transport {
   @Override
   public void remove(Target target, StageContext context) {
     synchronized (LocalFiles.lock(archive)) {
-      if (!Files.exists(archive)) {
+      List<OfflineLayout.Entry> current = current();
+      Optional<WorkloadRef> holder = holder(current);
+      if (current.isEmpty()
+          || (!perWorkload && holder.isPresent() && !holder.get().equals(context.workload()))) {
         return;
       }
-      List<OfflineLayout.Entry> kept = keptEntries(prefixOf(context.workload()));
+      List<OfflineLayout.Entry> kept = outside(current, prefixOf(context.workload()));
+      if (kept.size() == current.size()) {
+        return;
+      }
       try {
         if (kept.isEmpty()) {
           Files.delete(archive);
@@ -121,7 +131,6 @@ public final class ArchiveTransport implements Transport {
         throw LocalFiles.failure("deleting", archive, e);
       }
     }
-    occupant.release(context.workload());
   }
 
   @Override
@@ -145,23 +154,60 @@ public final class ArchiveTransport implements Transport {
   }
 
   /**
-   * The entries of the current archive that do not belong to {@code prefix} (with an empty prefix:
-   * none, the archive holds one workload).
+   * The entries of the archive as it is now; none when there is no archive.
+   *
+   * @throws StageException when the file there is not an archive this transport wrote
    */
-  private List<OfflineLayout.Entry> keptEntries(String prefix) {
+  private List<OfflineLayout.Entry> current() {
+    if (!Files.exists(archive)) {
+      return List.of();
+    }
+    List<OfflineLayout.Entry> entries;
+    try {
+      entries = read(archive);
+    } catch (IOException e) {
+      throw LocalFiles.failure("reading", archive, e);
+    }
+    for (OfflineLayout.Entry entry : entries) {
+      if (!isOurs(entry.path())) {
+        throw StageException.permanent(
+            archive + " holds " + entry.path() + ", which is not part of a bundle layout",
+            "choose another file: the transport replaces and deletes its archive");
+      }
+    }
+    return entries;
+  }
+
+  private boolean isOurs(String path) {
+    if (!perWorkload) {
+      return OfflineLayout.isLayoutPath(path);
+    }
+    int slash = path.indexOf('/');
+    return slash < 0 || OfflineLayout.isLayoutPath(path.substring(slash + 1));
+  }
+
+  /** The workload whose layout is at the root of an archive, from its start script. */
+  private static Optional<WorkloadRef> holder(List<OfflineLayout.Entry> entries) {
+    for (OfflineLayout.Entry entry : entries) {
+      if (entry.path().equals(OfflineLayout.START_SCRIPT) && !entry.directory()) {
+        return OfflineLayout.workloadOf(new String(entry.content(), StandardCharsets.UTF_8));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** The entries not under {@code prefix} (with an empty prefix: none). */
+  private static List<OfflineLayout.Entry> outside(
+      List<OfflineLayout.Entry> entries, String prefix) {
     List<OfflineLayout.Entry> kept = new ArrayList<>();
-    if (prefix.isEmpty() || !Files.exists(archive)) {
+    if (prefix.isEmpty()) {
       return kept;
     }
     String directory = prefix.substring(0, prefix.length() - 1);
-    try {
-      for (OfflineLayout.Entry entry : read(archive)) {
-        if (!entry.path().equals(directory) && !entry.path().startsWith(prefix)) {
-          kept.add(entry);
-        }
+    for (OfflineLayout.Entry entry : entries) {
+      if (!entry.path().equals(directory) && !entry.path().startsWith(prefix)) {
+        kept.add(entry);
       }
-    } catch (IOException e) {
-      throw LocalFiles.failure("reading", archive, e);
     }
     return kept;
   }

@@ -7,11 +7,13 @@ import dev.vmonboard.core.Target;
 import dev.vmonboard.core.Transport;
 import dev.vmonboard.core.WorkloadRef;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,7 +43,6 @@ public final class LocalDirectoryTransport implements Transport {
 
   private final Path root;
   private final boolean perWorkload;
-  private final Occupant occupant = new Occupant();
 
   private final LocalFiles.Step beforeReplace;
 
@@ -61,8 +62,9 @@ public final class LocalDirectoryTransport implements Transport {
 
   /**
    * One workload laid out in {@code directory} itself ({@code directory/etc}, {@code
-   * directory/bin}). The directory is replaced whole on delivery and deleted on removal; a delivery
-   * for a second workload is refused.
+   * directory/bin}). The directory is replaced whole on delivery and deleted on removal; while it
+   * holds one workload's bundle, a delivery for another is refused (and removing another's is a
+   * no-op).
    */
   public static LocalDirectoryTransport singleWorkload(Path directory) {
     return new LocalDirectoryTransport(directory, false, LocalFiles.Step.NONE);
@@ -75,15 +77,14 @@ public final class LocalDirectoryTransport implements Transport {
 
   @Override
   public void deliver(Bundle bundle, Target target, StageContext context) {
-    if (!perWorkload) {
-      occupant.claim(bundle.workload(), root, "LocalDirectoryTransport.perWorkload");
-    }
     List<OfflineLayout.Entry> entries = OfflineLayout.entries(bundle);
     Path directory = directoryOf(bundle.workload());
     synchronized (LocalFiles.lock(directory)) {
       Path staging = null;
       try {
         refuseForeign(directory);
+        OfflineLayout.refuseOther(
+            holder(directory), bundle.workload(), directory, "LocalDirectoryTransport.perWorkload");
         Files.createDirectories(directory.getParent());
         staging =
             Files.createTempDirectory(
@@ -117,12 +118,17 @@ public final class LocalDirectoryTransport implements Transport {
     synchronized (LocalFiles.lock(directory)) {
       try {
         refuseForeign(directory);
+        Optional<WorkloadRef> holder = holder(directory);
+        if (holder.isPresent() && !holder.get().equals(context.workload())) {
+          LOG.debug(
+              "{} holds {}, not {}: nothing to remove", directory, holder, context.workload());
+          return;
+        }
         LocalFiles.deleteTree(directory);
       } catch (IOException e) {
         throw LocalFiles.failure("deleting", directory, e);
       }
     }
-    occupant.release(context.workload());
   }
 
   @Override
@@ -140,6 +146,15 @@ public final class LocalDirectoryTransport implements Transport {
   @Override
   public String toString() {
     return "LocalDirectoryTransport{" + root + (perWorkload ? ", per workload}" : "}");
+  }
+
+  /** The workload whose layout {@code directory} holds, from its start script. */
+  private static Optional<WorkloadRef> holder(Path directory) throws IOException {
+    Path script = directory.resolve(OfflineLayout.START_SCRIPT);
+    if (!Files.isRegularFile(script, LinkOption.NOFOLLOW_LINKS)) {
+      return Optional.empty();
+    }
+    return OfflineLayout.workloadOf(Files.readString(script, StandardCharsets.UTF_8));
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.vmonboard.core.bundle;
 import dev.vmonboard.core.Bundle;
 import dev.vmonboard.core.BundleFile;
 import dev.vmonboard.core.ContainerLaunch;
+import dev.vmonboard.core.InvalidInputException;
 import dev.vmonboard.core.LaunchSpec;
 import dev.vmonboard.core.Shell;
 import dev.vmonboard.core.StageException;
@@ -11,6 +12,7 @@ import dev.vmonboard.core.WorkloadRef;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -43,6 +45,11 @@ final class OfflineLayout {
   private static final String CONFIG_DIR = "\0";
 
   private static final String CONFIG_DIR_IN_SCRIPT = "\"$etc\"";
+
+  /** How the script's second line starts; the workload follows it. */
+  private static final String HEADER = "# Starts the Istio proxy of ";
+
+  private static final String HEADER_END = " from the files in ../etc";
 
   /** One entry of the layout: a directory (no content) or a file. */
   record Entry(String path, int mode, byte[] content) {
@@ -105,6 +112,56 @@ final class OfflineLayout {
     return name.startsWith(ETC) && name.length() > ETC.length();
   }
 
+  /**
+   * The workload whose layout a start script belongs to, read from its header; empty for a text
+   * that is not a start script of this layout.
+   */
+  static Optional<WorkloadRef> workloadOf(String script) {
+    int start = script.indexOf('\n') + 1;
+    int end = script.indexOf(HEADER_END, start);
+    int slash = script.indexOf('/', start);
+    if (start == 0 || !script.startsWith(HEADER, start) || end < 0 || slash < 0 || slash > end) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(
+          WorkloadRef.of(
+              script.substring(start + HEADER.length(), slash), script.substring(slash + 1, end)));
+    } catch (InvalidInputException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * Refuses to put {@code workload}'s layout where {@code holder}'s is: a single-workload
+   * destination holds one workload.
+   *
+   * @throws StageException when {@code holder} is another workload
+   */
+  static void refuseOther(
+      Optional<WorkloadRef> holder, WorkloadRef workload, Object destination, String alternative) {
+    if (holder.isPresent() && !holder.get().equals(workload)) {
+      throw StageException.permanent(
+          destination
+              + " already holds the bundle of "
+              + holder.get()
+              + "; it cannot also hold "
+              + workload,
+          "remove that bundle first, or use " + alternative + " for several workloads");
+    }
+  }
+
+  /**
+   * Whether {@code path}, relative to a layout's root, can be part of a layout: {@code etc} and
+   * what is under it, {@code bin} and the start script.
+   */
+  static boolean isLayoutPath(String path) {
+    return path.equals(ETC)
+        || path.startsWith(ETC + "/")
+        || path.equals(BIN)
+        || path.equals(START_SCRIPT);
+  }
+
   /** The name of a workload's sub-directory when a layout holds several: {@code name.namespace}. */
   static String directoryName(WorkloadRef workload) {
     return workload.name() + "." + workload.namespace();
@@ -132,9 +189,10 @@ final class OfflineLayout {
     StringBuilder script = new StringBuilder();
     script
         .append("#!/bin/sh\n")
-        .append("# Starts the Istio proxy of ")
+        .append(HEADER)
         .append(bundle.workload())
-        .append(" from the files in ../etc (written by vmonboard).\n");
+        .append(HEADER_END)
+        .append(" (written by vmonboard).\n");
     if (launch instanceof ContainerLaunch container) {
       script.append(
           "# The container runtime is docker unless CONTAINER_RUNTIME names another (podman).\n");

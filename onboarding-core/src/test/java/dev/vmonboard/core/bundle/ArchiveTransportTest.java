@@ -165,6 +165,34 @@ class ArchiveTransportTest {
   }
 
   @Test
+  void aSingleWorkloadArchiveKnowsItsWorkloadAcrossTransports() {
+    Path archive = temp.resolve("vm.tgz");
+    deliver(ArchiveTransport.singleWorkload(archive), bundle("v1"));
+    ArchiveTransport later = ArchiveTransport.singleWorkload(archive);
+    WorkloadRef other = WorkloadRef.of("vm-apps", "vm-2");
+    assertThat(
+            catchThrowableOfType(StageException.class, () -> deliver(later, bundleOf(other, "v1"))))
+        .hasMessageContaining("already holds the bundle of vm-apps/vm-1");
+    later.remove(TARGET, context(other, Stage.REMOVE_BUNDLE));
+    assertThat(archive).exists();
+  }
+
+  @Test
+  void refusesToReplaceAFileThatIsNotItsArchive() throws IOException {
+    Path archive = temp.resolve("other.tgz");
+    deliver(ArchiveTransport.perWorkload(temp.resolve("x.tgz")), bundle("v1"));
+    Files.copy(temp.resolve("x.tgz"), archive);
+    ArchiveTransport single = ArchiveTransport.singleWorkload(archive);
+    assertThat(catchThrowableOfType(StageException.class, () -> deliver(single, bundle("v1"))))
+        .hasMessageContaining("not part of a bundle layout");
+    Files.writeString(temp.resolve("notes.txt"), "not an archive");
+    ArchiveTransport onText = ArchiveTransport.perWorkload(temp.resolve("notes.txt"));
+    assertThat(catchThrowableOfType(StageException.class, () -> deliver(onText, bundle("v1"))))
+        .hasMessageContaining("reading");
+    assertThat(temp.resolve("notes.txt")).hasContent("not an archive");
+  }
+
+  @Test
   void concurrentDeliveriesToOneArchiveAllLand() throws Exception {
     ArchiveTransport transport = ArchiveTransport.perWorkload(temp.resolve("fleet.tgz"));
     ExecutorService pool = Executors.newFixedThreadPool(6);

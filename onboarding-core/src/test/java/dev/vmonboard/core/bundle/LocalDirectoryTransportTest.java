@@ -167,6 +167,19 @@ class LocalDirectoryTransportTest {
   }
 
   @Test
+  void aSingleWorkloadDirectoryKnowsItsWorkloadAcrossTransports() {
+    Path directory = temp.resolve("b");
+    deliver(LocalDirectoryTransport.singleWorkload(directory), bundle("v1"));
+    LocalDirectoryTransport later = LocalDirectoryTransport.singleWorkload(directory);
+    WorkloadRef other = WorkloadRef.of("vm-apps", "other");
+    assertThat(
+            catchThrowableOfType(StageException.class, () -> deliver(later, bundleOf(other, "v1"))))
+        .hasMessageContaining("already holds the bundle of vm-apps/vm-1");
+    later.remove(TARGET, context(other, Stage.REMOVE_BUNDLE));
+    assertThat(directory.resolve("etc/sidecar.env")).hasContent("VERSION=v1\n");
+  }
+
+  @Test
   void renewedCertificatesNextToEtcSurviveADelivery() throws IOException {
     Path directory = temp.resolve("bundle");
     LocalDirectoryTransport transport = LocalDirectoryTransport.singleWorkload(directory);
