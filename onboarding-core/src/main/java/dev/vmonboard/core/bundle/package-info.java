@@ -16,5 +16,17 @@
  * <p>The factories are pure (no I/O) and check every value that reaches a file or a command,
  * refusing bad ones with an {@link dev.vmonboard.core.InvalidInputException} that names the
  * annotation, label or install value and the workload. Everything else here is package-private.
+ *
+ * <p><b>Where renewed certificates live.</b> The agent reads the root certificate from, and writes
+ * its renewed key and certificate to, {@code /var/run/secrets/istio} ({@code PROV_CERT}, {@code
+ * OUTPUT_CERTS}). In the container style that directory is a directory of the VM, so a re-created
+ * container renews from its previous certificate instead of needing a fresh token. It cannot be
+ * inside the config directory, which every delivery replaces whole: it is its sibling {@code
+ * <config dir>-certs} (e.g. {@code /tmp/istio-proxy-certs}), described by a {@link
+ * dev.vmonboard.core.ContainerLaunch.HostDirectory}. Launchers create it owner-only and copy the
+ * bundle's root certificate into it before each start ({@link
+ * dev.vmonboard.core.ContainerLaunch#prepareCommands(String)}), and delete it when they remove the
+ * proxy for good. In an offline layout it is {@code etc-certs/} beside {@code etc/}, created by the
+ * start script and carried over by later directory deliveries.
  */
 package dev.vmonboard.core.bundle;
