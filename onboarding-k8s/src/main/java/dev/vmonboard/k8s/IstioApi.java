@@ -60,7 +60,9 @@ final class IstioApi {
 
   private String negotiate(IstioKind kind) {
     KubernetesClient client = cluster.client();
-    APIGroup group = client.getApiGroup(GROUP);
+    APIGroup group =
+        cluster.call(
+            "discover", "", "API group " + GROUP, null, null, () -> client.getApiGroup(GROUP));
     if (group == null || group.getVersions() == null || group.getVersions().isEmpty()) {
       throw KubernetesFailures.istioNotServed(cluster, kind, List.of());
     }
@@ -70,7 +72,14 @@ final class IstioApi {
             .collect(Collectors.toSet());
     for (String version : KNOWN_VERSIONS) {
       if (served.contains(version)) {
-        APIResourceList resources = client.getApiResources(GROUP + "/" + version);
+        APIResourceList resources =
+            cluster.call(
+                "discover",
+                "",
+                "API " + GROUP + "/" + version,
+                null,
+                null,
+                () -> client.getApiResources(GROUP + "/" + version));
         if (resources != null
             && resources.getResources().stream().anyMatch(r -> kind.plural().equals(r.getName()))) {
           LOG.debug("{} uses {}/{} on {}", kind, GROUP, version, cluster.description());

@@ -1,5 +1,6 @@
 package dev.vmonboard.k8s;
 
+import dev.vmonboard.core.StageException;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -14,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -194,8 +196,8 @@ public final class KubernetesCluster implements AutoCloseable {
   /**
    * Asks the API server for its version, once: later calls return at once after a success.
    *
-   * @throws RuntimeException naming the cluster and context and what to check when the API server
-   *     cannot be reached or refuses the credentials
+   * @throws StageException naming the cluster and context and what to check: transient when the API
+   *     server cannot be reached, permanent when it refuses the credentials
    */
   public void checkConnectivity() {
     if (reachable) {
@@ -207,6 +209,25 @@ public final class KubernetesCluster implements AutoCloseable {
       LOG.debug("reached {}", description);
     } catch (KubernetesClientException e) {
       throw KubernetesFailures.unreachable(this, e);
+    }
+  }
+
+  /**
+   * Runs one API call after the connectivity check, turning fabric8 failures into {@link
+   * StageException}s that name the verb, resource and object.
+   */
+  <T> T call(
+      String verb,
+      String group,
+      String resource,
+      String namespace,
+      String name,
+      Supplier<T> request) {
+    checkConnectivity();
+    try {
+      return request.get();
+    } catch (KubernetesClientException e) {
+      throw KubernetesFailures.failed(this, e, verb, group, resource, namespace, name);
     }
   }
 
