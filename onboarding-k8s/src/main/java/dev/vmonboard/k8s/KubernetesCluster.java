@@ -63,7 +63,9 @@ public final class KubernetesCluster implements AutoCloseable {
    */
   public static KubernetesCluster fromContext(String context) {
     Objects.requireNonNull(context, "context");
-    return fromConfig(Config.autoConfigure(context), "context '" + context + "'");
+    Config config = Config.autoConfigure(context);
+    requireContext(config, context, "the default kubeconfig " + Config.getKubeconfigFilenames());
+    return fromConfig(config, "context '" + context + "'");
   }
 
   /** The current context of the kubeconfig file {@code kubeconfig}. */
@@ -95,8 +97,28 @@ public final class KubernetesCluster implements AutoCloseable {
               + e.getMessage(),
           e);
     }
+    if (context != null) {
+      requireContext(config, context, "kubeconfig " + kubeconfig);
+    }
     return fromConfig(
         config, context == null ? "the current context" : "context '" + context + "'");
+  }
+
+  /** fabric8 silently falls back to other settings for an unknown context: refuse it instead. */
+  private static void requireContext(Config config, String context, String where) {
+    boolean known =
+        config.getContexts() != null
+            && config.getContexts().stream().anyMatch(c -> context.equals(c.getName()));
+    if (!known) {
+      throw new IllegalArgumentException(
+          where
+              + " has no context '"
+              + context
+              + "'; its contexts: "
+              + (config.getContexts() == null
+                  ? "none"
+                  : config.getContexts().stream().map(c -> c.getName()).sorted().toList()));
+    }
   }
 
   /**
