@@ -10,6 +10,7 @@ import dev.vmonboard.core.WorkloadRef;
 import dev.vmonboard.core.WorkloadSelector;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.KubernetesResourceList;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
@@ -17,7 +18,7 @@ import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.ServicePortBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.NonNamespaceOperation;
 import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.util.ArrayList;
@@ -26,8 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.TreeSet;
+import java.util.function.BinaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -91,7 +91,7 @@ public final class KubernetesRegistrar implements Registrar {
                         IstioKind.WORKLOAD_GROUP,
                         WorkloadMapping.toGroup(workload),
                         owner,
-                        this::mergeGroup),
+                        KubernetesRegistrar::replaceSpec),
                     WorkloadGroup.class))
             : WorkloadMapping.fromEntry(
                 istio.toTyped(
@@ -240,32 +240,39 @@ public final class KubernetesRegistrar implements Registrar {
             + ", unless other workloads still use them");
   }
 
-  // --- Istio objects -------------------------------------------------------------------------
+  // --- writing --------------------------------------------------------------------------
+
+  /** Creates or updates {@code desired} (see {@link ManagedObjects#upsert}), errors translated. */
+  private <T extends HasMetadata> T upsert(
+      String group,
+      String resource,
+      NonNamespaceOperation<T, ?, ? extends Resource<T>> operation,
+      T desired,
+      String owner,
+      BinaryOperator<T> merge,
+      ManagedObjects.Unmanaged unmanaged) {
+    return cluster.call(
+        "create or update",
+        group,
+        resource,
+        desired.getMetadata().getNamespace(),
+        desired.getMetadata().getName(),
+        () -> ManagedObjects.upsert(operation, desired, owner, merge, unmanaged, json));
+  }
 
   private GenericKubernetesResource upsertIstio(
       IstioKind kind,
       HasMetadata typed,
       String owner,
-      java.util.function.BinaryOperator<GenericKubernetesResource> merge) {
-    String namespace = typed.getMetadata().getNamespace();
-    String name = typed.getMetadata().getName();
-    var operation = istio.resources(kind).inNamespace(namespace);
-    Upsert<GenericKubernetesResource> upsert =
-        new Upsert<>(
-            kind + " " + namespace + "/" + name,
-            () -> operation.withName(name).get(),
-            object -> operation.resource(object).create(),
-            object -> operation.resource(object).update(),
-            merge,
-            Upsert.Unmanaged.REFUSE,
-            json);
-    return cluster.call(
-        "create or update",
+      BinaryOperator<GenericKubernetesResource> merge) {
+    return upsert(
         NETWORKING,
         kind.plural(),
-        namespace,
-        name,
-        () -> upsert.apply(istio.toGeneric(kind, typed), owner));
+        istio.resources(kind).inNamespace(typed.getMetadata().getNamespace()),
+        istio.toGeneric(kind, typed),
+        owner,
+        merge,
+        ManagedObjects.Unmanaged.REFUSE);
   }
 
   private GenericKubernetesResource mergeEntry(
@@ -289,7 +296,8 @@ public final class KubernetesRegistrar implements Registrar {
     return existing;
   }
 
-  private GenericKubernetesResource mergeGroup(
+  /** The desired spec and metadata over the existing object (for kinds the SDK fully owns). */
+  private static GenericKubernetesResource replaceSpec(
       GenericKubernetesResource existing, GenericKubernetesResource desired) {
     existing.setAdditionalProperty("spec", desired.getAdditionalProperties().get("spec"));
     mergeMetadata(existing, desired);
@@ -336,25 +344,16 @@ public final class KubernetesRegistrar implements Registrar {
   private void upsertServiceAccount(Workload workload) {
     String name = workload.serviceAccount().orElseThrow();
     String namespace = workload.namespace();
-    var operation = cluster.client().serviceAccounts().inNamespace(namespace);
     ServiceAccount desired = new ServiceAccount();
     desired.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(namespace).build());
-    Upsert<ServiceAccount> upsert =
-        new Upsert<>(
-            "ServiceAccount " + namespace + "/" + name,
-            () -> operation.withName(name).get(),
-            object -> operation.resource(object).create(),
-            object -> operation.resource(object).update(),
-            (existing, wanted) -> existing,
-            Upsert.Unmanaged.REUSE,
-            json);
-    cluster.call(
-        "create or update",
+    upsert(
         "",
         "serviceaccounts",
-        namespace,
-        name,
-        () -> upsert.apply(desired, workload.name()));
+        cluster.client().serviceAccounts().inNamespace(namespace),
+        desired,
+        workload.name(),
+        (existing, wanted) -> existing,
+        ManagedObjects.Unmanaged.REUSE);
   }
 
   private void upsertService(Workload workload, Registration.ServiceSpec spec) {
@@ -383,30 +382,20 @@ public final class KubernetesRegistrar implements Registrar {
             .withPorts(ports)
             .endSpec()
             .build();
-    var operation = cluster.client().services().inNamespace(namespace);
-    Upsert<Service> upsert =
-        new Upsert<>(
-            "Service " + namespace + "/" + name,
-            () -> operation.withName(name).get(),
-            object -> operation.resource(object).create(),
-            object -> operation.resource(object).update(),
-            (existing, wanted) -> {
-              // Keep what the API server assigned (clusterIP, type defaults); set ports and
-              // selector.
-              existing.getSpec().setSelector(wanted.getSpec().getSelector());
-              existing.getSpec().setPorts(wanted.getSpec().getPorts());
-              mergeMetadata(existing, wanted);
-              return existing;
-            },
-            Upsert.Unmanaged.REFUSE,
-            json);
-    cluster.call(
-        "create or update",
+    upsert(
         "",
         "services",
-        namespace,
-        name,
-        () -> upsert.apply(desired, workload.name()));
+        cluster.client().services().inNamespace(namespace),
+        desired,
+        workload.name(),
+        (existing, wanted) -> {
+          // Keep what the API server assigned (clusterIP, type defaults); set ports and selector.
+          existing.getSpec().setSelector(wanted.getSpec().getSelector());
+          existing.getSpec().setPorts(wanted.getSpec().getPorts());
+          mergeMetadata(existing, wanted);
+          return existing;
+        },
+        ManagedObjects.Unmanaged.REFUSE);
   }
 
   private void upsertSidecar(Workload workload, Registration.SidecarSpec spec) {
@@ -429,15 +418,7 @@ public final class KubernetesRegistrar implements Registrar {
     sidecar.setSpec(
         new Sidecar.Spec(
             new Sidecar.WorkloadSelector(selector(workload, spec.selector())), ingress, egress));
-    upsertIstio(
-        IstioKind.SIDECAR,
-        sidecar,
-        workload.name(),
-        (existing, desired) -> {
-          existing.setAdditionalProperty("spec", desired.getAdditionalProperties().get("spec"));
-          mergeMetadata(existing, desired);
-          return existing;
-        });
+    upsertIstio(IstioKind.SIDECAR, sidecar, workload.name(), KubernetesRegistrar::replaceSpec);
   }
 
   private static String serviceName(Workload workload, Registration.ServiceSpec spec) {
@@ -467,77 +448,19 @@ public final class KubernetesRegistrar implements Registrar {
 
   // --- deregistration ----------------------------------------------------------------------
 
-  /**
-   * Removes {@code ref} from the owners of the managed objects of one kind in its namespace;
-   * deletes those it was the last owner of.
-   */
-  private <
-          T extends HasMetadata,
-          L extends io.fabric8.kubernetes.api.model.KubernetesResourceList<T>>
-      boolean release(
-          WorkloadRef ref,
-          String group,
-          String resource,
-          io.fabric8.kubernetes.client.dsl.NonNamespaceOperation<T, L, ? extends Resource<T>>
-              operation) {
-    List<T> managed =
-        cluster.call(
-            "list",
-            group,
-            resource,
-            ref.namespace(),
-            null,
-            () -> operation.withLabel(MANAGED_BY_LABEL, MANAGED_BY_VALUE).list().getItems());
-    boolean changed = false;
-    for (T object : managed) {
-      String name = object.getMetadata().getName();
-      for (int attempt = 1; attempt <= Upsert.ATTEMPTS; attempt++) {
-        T current =
-            attempt == 1
-                ? object
-                : cluster.call(
-                    "get",
-                    group,
-                    resource,
-                    ref.namespace(),
-                    name,
-                    () -> operation.withName(name).get());
-        if (current == null) {
-          break;
-        }
-        Set<String> owners = new TreeSet<>(Ownership.owners(current.getMetadata()));
-        if (!owners.remove(ref.name())) {
-          break;
-        }
-        try {
-          if (owners.isEmpty()) {
-            cluster.call(
-                "delete",
-                group,
-                resource,
-                ref.namespace(),
-                name,
-                () -> operation.withName(name).delete());
-          } else {
-            Ownership.mark(current.getMetadata(), owners);
-            T update = current;
-            cluster.call(
-                "update",
-                group,
-                resource,
-                ref.namespace(),
-                name,
-                () -> operation.resource(update).update());
-          }
-          changed = true;
-          break;
-        } catch (dev.vmonboard.core.StageException e) {
-          if (!(e.getCause() instanceof KubernetesClientException k) || k.getCode() != 409) {
-            throw e;
-          }
-        }
-      }
-    }
-    return changed;
+  /** {@link ManagedObjects#release} for one kind in the workload's namespace, errors translated. */
+  private <T extends HasMetadata> boolean release(
+      WorkloadRef ref,
+      String group,
+      String resource,
+      NonNamespaceOperation<T, ? extends KubernetesResourceList<T>, ? extends Resource<T>>
+          operation) {
+    return cluster.call(
+        "release",
+        group,
+        resource,
+        ref.namespace(),
+        null,
+        () -> ManagedObjects.release(operation, ref.name()));
   }
 }

@@ -8,7 +8,6 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GroupVersionForDiscovery;
 import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequest;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -151,15 +150,7 @@ class EmbeddedIstioClusterTest {
   void mintsSignedTokensWithTheRequestedAudienceAndLifetime() throws Exception {
     try (EmbeddedIstioCluster cluster = EmbeddedIstioCluster.start()) {
       KubernetesClient client = cluster.client();
-      client
-          .resource(
-              new ServiceAccountBuilder()
-                  .withNewMetadata()
-                  .withName("vm-sa")
-                  .withNamespace("vms")
-                  .endMetadata()
-                  .build())
-          .create();
+      TestObjects.serviceAccount(client, "vms", "vm-sa");
       Instant before = Instant.now().minusSeconds(1);
       TokenRequest answer =
           client
@@ -200,15 +191,7 @@ class EmbeddedIstioClusterTest {
           .extracting(e -> ((KubernetesClientException) e).getCode())
           .isEqualTo(404);
 
-      client
-          .resource(
-              new ServiceAccountBuilder()
-                  .withNewMetadata()
-                  .withName("vm-sa")
-                  .withNamespace("vms")
-                  .endMetadata()
-                  .build())
-          .create();
+      TestObjects.serviceAccount(client, "vms", "vm-sa");
       assertThatThrownBy(
               () ->
                   client

@@ -19,6 +19,7 @@ import dev.vmonboard.core.testing.InMemoryTransport;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,7 +29,7 @@ import org.junit.jupiter.api.Test;
 class KubernetesPipelineTest {
 
   /** A small bundle that carries what discovery found, to see it arrive. */
-  private static final BundleFactory BUNDLES =
+  static final BundleFactory BUNDLES =
       (workload, mesh) ->
           Bundle.builder()
               .workload(workload.ref())
@@ -150,14 +151,8 @@ class KubernetesPipelineTest {
     assertThat(transport.deliveries()).isEmpty();
   }
 
-  private GenericKubernetesResource[] entries() {
-    return cluster
-        .client()
-        .genericKubernetesResources(IstioApi.context(IstioKind.WORKLOAD_ENTRY, "v1"))
-        .inNamespace("vms")
-        .list()
-        .getItems()
-        .toArray(GenericKubernetesResource[]::new);
+  private List<GenericKubernetesResource> entries() {
+    return TestObjects.entries(cluster.client(), "vms");
   }
 
   private static String text(Bundle bundle, String path) {

@@ -14,7 +14,6 @@ import dev.vmonboard.core.WorkloadSelector;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.List;
@@ -158,15 +157,7 @@ class KubernetesRegistrarTest {
 
   @Test
   void deregisterRemovesOnlyManagedObjectsAndKeepsSharedOnesForTheirOtherWorkloads() {
-    client
-        .resource(
-            new ServiceAccountBuilder()
-                .withNewMetadata()
-                .withName("user-sa")
-                .withNamespace("vms")
-                .endMetadata()
-                .build())
-        .create();
+    TestObjects.serviceAccount(client, "vms", "user-sa");
     client
         .resource(
             new ServiceBuilder()
@@ -234,15 +225,7 @@ class KubernetesRegistrarTest {
 
   @Test
   void reusesAnExistingServiceAccountWithoutTakingItOver() {
-    client
-        .resource(
-            new ServiceAccountBuilder()
-                .withNewMetadata()
-                .withName("vm-sa")
-                .withNamespace("vms")
-                .endMetadata()
-                .build())
-        .create();
+    TestObjects.serviceAccount(client, "vms", "vm-sa");
     registrar.register(fullRegistration(vm("vm-1", "10.0.0.1")));
     assertThat(
             client
@@ -383,11 +366,7 @@ class KubernetesRegistrarTest {
   }
 
   private List<GenericKubernetesResource> entries() {
-    return client
-        .genericKubernetesResources(IstioApi.context(IstioKind.WORKLOAD_ENTRY, "v1"))
-        .inNamespace("vms")
-        .list()
-        .getItems();
+    return TestObjects.entries(client, "vms");
   }
 
   private Map<String, String> versions() {

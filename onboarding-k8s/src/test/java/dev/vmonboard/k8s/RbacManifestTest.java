@@ -79,17 +79,7 @@ class RbacManifestTest {
             .registrar(registrar)
             .tokenIssuer(ServiceAccountTokenIssuer.create(cluster.cluster()))
             .meshSource(KubernetesMeshDiscovery.create(cluster.cluster()))
-            .bundleFactory(
-                (workload, mesh) ->
-                    dev.vmonboard.core.Bundle.builder()
-                        .workload(workload.ref())
-                        .tokenPath("istio-token")
-                        .launch(
-                            dev.vmonboard.core.ContainerLaunch.builder()
-                                .containerName("istio-proxy")
-                                .image("docker.io/istio/proxyv2:1.22.3")
-                                .build())
-                        .build())
+            .bundleFactory(KubernetesPipelineTest.BUNDLES)
             .transport(new InMemoryTransport())
             .launcher(new InMemoryProxyLauncher())
             .retryPolicy(new RetryPolicy(1, Duration.ofMillis(1), Duration.ofMillis(1)))

@@ -10,7 +10,6 @@ import dev.vmonboard.core.TokenRequest;
 import dev.vmonboard.core.Workload;
 import dev.vmonboard.core.WorkloadRef;
 import dev.vmonboard.core.testing.Canary;
-import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -30,16 +29,7 @@ class ServiceAccountTokenIssuerTest {
   @BeforeEach
   void start() {
     cluster = EmbeddedIstioCluster.builder().maxTokenLifetime(Duration.ofHours(1)).start();
-    cluster
-        .client()
-        .resource(
-            new ServiceAccountBuilder()
-                .withNewMetadata()
-                .withName("vm-sa")
-                .withNamespace("vms")
-                .endMetadata()
-                .build())
-        .create();
+    TestObjects.serviceAccount(cluster.client(), "vms", "vm-sa");
     issuer = ServiceAccountTokenIssuer.create(cluster.cluster());
   }
 
