@@ -130,9 +130,10 @@ class KubernetesPipelineTest {
   }
 
   @Test
-  void refusesAnEntryWithoutServiceAccountBeforeAnyTokenIsIssued() {
+  void refusesABadEntryNamingEveryFieldBeforeAnyTokenIsIssued() {
     GenericKubernetesResource entry = EmbeddedIstioClusterTest.workloadEntry("v1", "no-sa");
-    entry.setAdditionalProperty("spec", Map.of("address", "10.0.0.3"));
+    entry.setAdditionalProperty(
+        "spec", Map.of("address", "not an address", "labels", Map.of("app", "bad value!")));
     cluster
         .client()
         .genericKubernetesResources(IstioApi.context(IstioKind.WORKLOAD_ENTRY, "v1"))
@@ -146,7 +147,9 @@ class KubernetesPipelineTest {
     assertThat(result.failedStage()).contains(Stage.PREPARE);
     assertThat(result.failure().orElseThrow().getMessage())
         .contains("vms/no-sa")
-        .contains("spec.serviceAccount");
+        .contains("spec.serviceAccount")
+        .contains("spec.address")
+        .contains("spec.labels.app");
     assertThat(cluster.requestLog()).noneMatch(line -> line.endsWith("/token"));
     assertThat(transport.deliveries()).isEmpty();
   }
