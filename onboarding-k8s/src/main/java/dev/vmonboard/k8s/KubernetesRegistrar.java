@@ -82,32 +82,38 @@ public final class KubernetesRegistrar implements Registrar {
   @Override
   public Workload register(Registration registration) {
     Workload workload = registration.workload().validate();
-    String owner = workload.name();
-    Workload registered =
-        workload.kind() == Workload.Kind.WORKLOAD_GROUP
-            ? WorkloadMapping.fromGroup(
-                istio.toTyped(
-                    upsertIstio(
-                        IstioKind.WORKLOAD_GROUP,
-                        WorkloadMapping.toGroup(workload),
-                        owner,
-                        KubernetesRegistrar::replaceSpec),
-                    WorkloadGroup.class))
-            : WorkloadMapping.fromEntry(
-                istio.toTyped(
-                    upsertIstio(
-                        IstioKind.WORKLOAD_ENTRY,
-                        WorkloadMapping.toEntry(workload),
-                        owner,
-                        this::mergeEntry),
-                    WorkloadEntry.class));
+    // The ServiceAccount first: istiod should never see a workload whose identity does not exist.
     if (registration.createServiceAccount()) {
       upsertServiceAccount(workload);
     }
+    Workload registered =
+        workload.kind() == Workload.Kind.WORKLOAD_GROUP
+            ? upsertGroup(workload)
+            : upsertEntry(workload);
     registration.service().ifPresent(spec -> upsertService(workload, spec));
     registration.sidecar().ifPresent(spec -> upsertSidecar(workload, spec));
     LOG.debug("registered {} on {}", workload.ref(), cluster.description());
     return registered;
+  }
+
+  private Workload upsertEntry(Workload workload) {
+    GenericKubernetesResource stored =
+        upsertIstio(
+            IstioKind.WORKLOAD_ENTRY,
+            WorkloadMapping.toEntry(workload),
+            workload.name(),
+            this::mergeEntry);
+    return WorkloadMapping.fromEntry(typed(stored, WorkloadEntry.class));
+  }
+
+  private Workload upsertGroup(Workload workload) {
+    GenericKubernetesResource stored =
+        upsertIstio(
+            IstioKind.WORKLOAD_GROUP,
+            WorkloadMapping.toGroup(workload),
+            workload.name(),
+            KubernetesRegistrar::replaceSpec);
+    return WorkloadMapping.fromGroup(typed(stored, WorkloadGroup.class));
   }
 
   @Override
