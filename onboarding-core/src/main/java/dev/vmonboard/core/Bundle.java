@@ -50,26 +50,44 @@ public abstract class Bundle {
 
   /** This bundle with {@code token} written to {@link #tokenPath()} (mode 0600, secret). */
   public final Bundle withToken(BootstrapToken token) {
+    return withFile(BundleFile.secret(tokenPath(), token.secretBytes()));
+  }
+
+  /**
+   * This bundle with {@code record} written to {@value BootstrapRecord#FILE}. The record is not
+   * part of the content hash.
+   */
+  public final Bundle withRecord(BootstrapRecord record) {
+    return withFile(record.toFile());
+  }
+
+  /** The bootstrap record the bundle carries, as its file. */
+  public final Optional<BundleFile> recordFile() {
+    return file(BootstrapRecord.FILE);
+  }
+
+  private Bundle withFile(BundleFile added) {
     List<BundleFile> files = new ArrayList<>();
     for (BundleFile file : files()) {
-      if (!file.path().equals(tokenPath())) {
+      if (!file.path().equals(added.path())) {
         files.add(file);
       }
     }
-    files.add(BundleFile.secret(tokenPath(), token.secretBytes()));
+    files.add(added);
     return ImmutableBundle.builder().from(this).files(files).build();
   }
 
   /**
-   * SHA-256 (hex) of every non-secret file (path, mode, content) and of the launch description:
-   * equal hashes mean the VM would receive the same configuration apart from the token.
+   * SHA-256 (hex) of every non-secret file (path, mode, content) and of the launch description, the
+   * bootstrap record excluded: equal hashes mean the VM would receive the same configuration apart
+   * from the token.
    */
   @Value.Lazy
   public String contentHash() {
     try {
       MessageDigest digest = MessageDigest.getInstance("SHA-256");
       files().stream()
-          .filter(file -> !file.secret())
+          .filter(file -> !file.secret() && !file.path().equals(BootstrapRecord.FILE))
           .sorted((a, b) -> a.path().compareTo(b.path()))
           .forEach(
               file -> {

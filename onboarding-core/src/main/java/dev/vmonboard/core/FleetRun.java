@@ -11,7 +11,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -24,8 +23,8 @@ final class FleetRun {
   private final PipelineSettings settings;
   private final List<WorkloadRef> refs;
   private final OnboardingResult.Operation operation;
-  private final AtomicInteger done = new AtomicInteger();
-  private final AtomicInteger failed = new AtomicInteger();
+  private int done;
+  private int failed;
 
   FleetRun(
       PipelineSettings settings, List<WorkloadRef> refs, OnboardingResult.Operation operation) {
@@ -63,7 +62,9 @@ final class FleetRun {
           results.add(future.get());
         } catch (InterruptedException e) {
           cancelled = true;
-          workers.shutdownNow();
+          for (Runnable notStarted : workers.shutdownNow()) {
+            ((Future<?>) notStarted).cancel(false);
+          }
           results.add(collectAfterCancel(ref, future));
         } catch (ExecutionException e) {
           results.add(crashed(ref, e.getCause()));
@@ -88,12 +89,15 @@ final class FleetRun {
     }
   }
 
-  private void progress(OnboardingResult result) {
-    int finished = done.incrementAndGet();
-    int failures = result.isSuccess() ? failed.get() : failed.incrementAndGet();
+  /** Reports progress; serialised so that listeners see the counts only ever grow. */
+  private synchronized void progress(OnboardingResult result) {
+    done++;
+    if (!result.isSuccess()) {
+      failed++;
+    }
     settings
         .listeners()
-        .emit(new OnboardingEvent.FleetProgress(finished, failures, refs.size(), Instant.now()));
+        .emit(new OnboardingEvent.FleetProgress(done, failed, refs.size(), Instant.now()));
   }
 
   private OnboardingResult cancelledBeforeStart(WorkloadRef ref) {

@@ -88,6 +88,25 @@ public final class OnboardingPipeline {
     return new WorkloadRun(settings, newMeshMemo(), dryRun, runDeadline(), ref).offboard();
   }
 
+  /**
+   * Refreshes the token of {@code ref} when the recorded one expires within the refresh margin: a
+   * new token replaces only the token file on the VM, atomically, and the proxy keeps running. A VM
+   * whose token is still fresh ends {@code UNCHANGED}.
+   */
+  public OnboardingResult refreshToken(WorkloadRef ref) {
+    return new WorkloadRun(settings, newMeshMemo(), dryRun, runDeadline(), ref).refreshToken();
+  }
+
+  /** {@link #refreshToken} for every workload in {@code refs}, bounded and past failures. */
+  public FleetResult refreshTokens(Collection<WorkloadRef> refs) {
+    return fleet(refs, OnboardingResult.Operation.REFRESH_TOKEN, WorkloadRun::refreshToken);
+  }
+
+  /** {@link #refreshToken} for every workload {@code selector} covers. */
+  public FleetResult refreshTokens(WorkloadSelector selector) {
+    return refreshTokens(refsOf(selector));
+  }
+
   /** Offboards {@code workload} as given, for a VM whose registration may already be gone. */
   public OnboardingResult offboard(Workload workload) {
     return new WorkloadRun(settings, newMeshMemo(), dryRun, runDeadline(), workload.ref())
@@ -170,6 +189,8 @@ public final class OnboardingPipeline {
     private TargetDefaults targetDefaults = TargetDefaults.standard();
     private String audience = TokenRequest.ISTIO_CA_AUDIENCE;
     private Duration tokenLifetime = Duration.ofHours(24);
+    private Duration tokenRefreshMargin;
+    private boolean force;
     private int concurrency = 8;
     private Duration defaultStageTimeout = Duration.ofMinutes(2);
     private final Map<Stage, Duration> stageTimeouts = new EnumMap<>(Stage.class);
@@ -231,6 +252,24 @@ public final class OnboardingPipeline {
     /** The token lifetime asked for; 24 hours by default. */
     public Builder tokenLifetime(Duration lifetime) {
       this.tokenLifetime = lifetime;
+      return this;
+    }
+
+    /**
+     * How close to expiry a token may get before a run replaces it; a quarter of the token lifetime
+     * by default.
+     */
+    public Builder tokenRefreshMargin(Duration margin) {
+      this.tokenRefreshMargin = margin;
+      return this;
+    }
+
+    /**
+     * Whether to deliver and restart even when the VM is up to date (same bundle, ready proxy,
+     * fresh token); false by default, so that re-runs leave such VMs alone.
+     */
+    public Builder force(boolean force) {
+      this.force = force;
       return this;
     }
 
@@ -314,6 +353,16 @@ public final class OnboardingPipeline {
       } catch (IllegalArgumentException | NullPointerException e) {
         problems.add(Problem.of("tokenAudience/tokenLifetime", String.valueOf(e.getMessage())));
       }
+      Duration margin =
+          tokenRefreshMargin != null
+              ? tokenRefreshMargin
+              : tokenLifetime == null ? Duration.ZERO : tokenLifetime.dividedBy(4);
+      if (margin.isNegative() || (tokenLifetime != null && margin.compareTo(tokenLifetime) >= 0)) {
+        problems.add(
+            Problem.of(
+                "tokenRefreshMargin",
+                "must be at least zero and shorter than the token lifetime, not " + margin));
+      }
       InvalidInputException.throwIfAny(null, "pipeline", problems);
       PipelineSettings settings =
           new PipelineSettings(
@@ -325,6 +374,8 @@ public final class OnboardingPipeline {
               launcher,
               targetDefaults,
               tokenRequest,
+              margin,
+              force,
               concurrency,
               defaultStageTimeout,
               Map.copyOf(stageTimeouts),

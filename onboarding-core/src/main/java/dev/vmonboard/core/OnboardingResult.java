@@ -23,6 +23,8 @@ public abstract class OnboardingResult {
     ONBOARD,
     /** Take the VM out of the mesh. */
     OFFBOARD,
+    /** Replace a token close to expiry, without restarting the proxy. */
+    REFRESH_TOKEN,
     /** Only plan (dry run). */
     PLAN
   }

@@ -16,6 +16,8 @@ record PipelineSettings(
     ProxyLauncher launcher,
     TargetDefaults targetDefaults,
     TokenRequest tokenRequest,
+    Duration tokenRefreshMargin,
+    boolean force,
     int concurrency,
     Duration defaultStageTimeout,
     Map<Stage, Duration> stageTimeouts,

@@ -36,6 +36,13 @@ public interface Registrar {
    */
   boolean deregister(WorkloadRef ref);
 
+  /**
+   * Keeps {@code record} on the workload (as {@link BootstrapRecord#toAnnotations()} annotations)
+   * so that later runs can tell an up-to-date VM and a token close to expiry. The default keeps
+   * nothing, which makes every run re-deliver.
+   */
+  default void recordBootstrap(WorkloadRef ref, BootstrapRecord record) {}
+
   /** What {@link #register} would do, one line per object, for dry runs. No side effect. */
   default List<String> describeRegistration(Registration registration) {
     return List.of("create or update workload " + registration.workload().ref());

@@ -11,6 +11,11 @@ public enum Stage {
   RESOLVE("Registrar", "resolve the workload"),
   /** Checks every input and builds the bundle from the mesh snapshot; no side effect. */
   PREPARE("pipeline", "prepare the bundle"),
+  /**
+   * Decides whether the VM is already up to date (same bundle, proxy ready, token fresh); only asks
+   * the launcher for the proxy's status when the recorded bundle matches.
+   */
+  CHECK("pipeline", "check whether the VM is up to date"),
   /** Creates or updates the registration ({@link Registrar#register}). */
   REGISTER("Registrar", "register the workload"),
   /** Obtains the bootstrap token ({@link TokenIssuer#issue}). */
@@ -19,6 +24,10 @@ public enum Stage {
   DELIVER("Transport", "deliver the bundle"),
   /** Starts the proxy and waits until it is ready ({@link ProxyLauncher#launch}). */
   LAUNCH("ProxyLauncher", "start the proxy"),
+  /** Replaces only the token (and the record) on the VM ({@link Transport#deliverToken}). */
+  DELIVER_TOKEN("Transport", "deliver the refreshed token"),
+  /** Records the bootstrap on the workload ({@link Registrar#recordBootstrap}). */
+  RECORD("Registrar", "record the bootstrap"),
   /** Stops and removes the proxy ({@link ProxyLauncher#remove}). */
   STOP_PROXY("ProxyLauncher", "stop and remove the proxy"),
   /** Deletes the bundle from the VM ({@link Transport#remove}). */

@@ -16,6 +16,15 @@ public interface Transport {
   /** Puts {@code bundle} (with its token) in {@code target}'s config directory, atomically. */
   void deliver(Bundle bundle, Target target, StageContext context);
 
+  /**
+   * Replaces only the token file and the bootstrap record of an already delivered bundle,
+   * atomically, so that a running proxy reads the new token without a restart. The default delivers
+   * the whole bundle.
+   */
+  default void deliverToken(Bundle bundle, Target target, StageContext context) {
+    deliver(bundle, target, context);
+  }
+
   /** Deletes the bundle from {@code target}; nothing there is fine. */
   void remove(Target target, StageContext context);
 

@@ -127,12 +127,20 @@ final class WorkloadRun {
         registration == null
             ? List.of("read workload " + ref + " (no change)")
             : settings.registrar().describeRegistration(registration);
-    OnboardingPlan plan =
+    result.plan(
         plan(
             prepared,
             List.of(
                 OnboardingPlan.Step.of(
                     registration == null ? Stage.RESOLVE : Stage.REGISTER, registrationSteps),
+                OnboardingPlan.Step.of(
+                    Stage.CHECK,
+                    List.of(
+                        settings.force()
+                            ? "forced: deliver and restart whatever the VM holds"
+                            : "leave the VM alone if its recorded bundle hash matches, its proxy"
+                                + " is ready and its token is valid for more than "
+                                + StageRunner.human(settings.tokenRefreshMargin()))),
                 OnboardingPlan.Step.of(
                     Stage.ISSUE_TOKEN,
                     settings.tokenIssuer().describe(prepared.workload(), tokenRequest)),
@@ -141,8 +149,8 @@ final class WorkloadRun {
                     settings.transport().describeDelivery(prepared.bundle(), prepared.target())),
                 OnboardingPlan.Step.of(
                     Stage.LAUNCH,
-                    settings.launcher().describeLaunch(prepared.bundle(), prepared.target()))));
-    result.plan(plan);
+                    settings.launcher().describeLaunch(prepared.bundle(), prepared.target())),
+                recordStep())));
     if (dryRun) {
       return Outcome.PLANNED;
     }
@@ -155,17 +163,20 @@ final class WorkloadRun {
       }
     }
     Prepared ready = prepared;
-    BootstrapToken token =
-        stages.run(
-            Stage.ISSUE_TOKEN,
-            ctx -> {
-              BootstrapToken issued = settings.tokenIssuer().issue(ready.workload(), tokenRequest);
-              redactor.add(issued.secret());
-              return issued;
-            });
-    result.tokenExpiresAt(token.expiresAt());
-    Bundle bundle = ready.bundle().withToken(token);
     stages.host(ready.target().host());
+    if (upToDate(stages, ready)) {
+      String why = "unchanged: same bundle, proxy ready, token still fresh";
+      stages.skipped(Stage.ISSUE_TOKEN, why);
+      stages.skipped(Stage.DELIVER, why);
+      stages.skipped(Stage.LAUNCH, why);
+      stages.skipped(Stage.RECORD, why);
+      return Outcome.UNCHANGED;
+    }
+    BootstrapToken token = issueToken(stages, ready, tokenRequest);
+    BootstrapRecord record =
+        BootstrapRecord.of(
+            ready.bundle().contentHash(), settings.clock().instant(), token.expiresAt());
+    Bundle bundle = ready.bundle().withToken(token).withRecord(record);
     stages.run(
         Stage.DELIVER,
         ctx -> {
@@ -175,7 +186,151 @@ final class WorkloadRun {
     ProxyStatus status =
         stages.run(Stage.LAUNCH, ctx -> settings.launcher().launch(bundle, ready.target(), ctx));
     result.proxyStatus(status);
+    record(stages, record);
     return Outcome.SUCCEEDED;
+  }
+
+  /**
+   * Issues a new token and replaces only the token on the VM when the recorded one expires within
+   * the refresh margin; the proxy keeps running.
+   */
+  OnboardingResult refreshToken() {
+    return execute(
+        Operation.REFRESH_TOKEN,
+        stages -> {
+          Workload workload = stages.run(Stage.RESOLVE, ctx -> settings.registrar().resolve(ref));
+          Prepared prepared = prepare(stages, workload);
+          TokenRequest tokenRequest = settings.tokenRequest();
+          result.plan(
+              plan(
+                  prepared,
+                  List.of(
+                      OnboardingPlan.Step.of(
+                          Stage.CHECK,
+                          List.of(
+                              "refresh only if the recorded token expires within "
+                                  + StageRunner.human(settings.tokenRefreshMargin()))),
+                      OnboardingPlan.Step.of(
+                          Stage.ISSUE_TOKEN,
+                          settings.tokenIssuer().describe(prepared.workload(), tokenRequest)),
+                      OnboardingPlan.Step.of(
+                          Stage.DELIVER_TOKEN,
+                          List.of(
+                              "replace "
+                                  + prepared.bundle().tokenPath()
+                                  + " (0600, redacted) and "
+                                  + BootstrapRecord.FILE
+                                  + " in "
+                                  + prepared.target()
+                                  + "; the proxy keeps running")),
+                      recordStep())));
+          if (dryRun) {
+            return Outcome.PLANNED;
+          }
+          stages.host(prepared.target().host());
+          Optional<BootstrapRecord> recorded =
+              BootstrapRecord.fromAnnotations(prepared.workload().annotations());
+          String notDue =
+              recorded.isEmpty()
+                  ? "never bootstrapped by this SDK: onboard it first"
+                  : freshFor(recorded.get())
+                      ? "token valid until " + recorded.get().tokenExpiresAt()
+                      : null;
+          if (notDue != null) {
+            stages.skipped(Stage.CHECK, notDue);
+            result.tokenExpiresAt(recorded.map(BootstrapRecord::tokenExpiresAt));
+            return Outcome.UNCHANGED;
+          }
+          BootstrapToken token = issueToken(stages, prepared, tokenRequest);
+          BootstrapRecord record =
+              BootstrapRecord.of(
+                  recorded.get().bundleHash(), settings.clock().instant(), token.expiresAt());
+          Bundle bundle = prepared.bundle().withToken(token).withRecord(record);
+          stages.run(
+              Stage.DELIVER_TOKEN,
+              ctx -> {
+                settings.transport().deliverToken(bundle, prepared.target(), ctx);
+                return null;
+              });
+          record(stages, record);
+          return Outcome.SUCCEEDED;
+        });
+  }
+
+  /** The CHECK stage: true when the VM already has this bundle, a ready proxy, a fresh token. */
+  private boolean upToDate(StageRunner stages, Prepared prepared) {
+    if (settings.force()) {
+      stages.skipped(Stage.CHECK, "forced");
+      return false;
+    }
+    Optional<BootstrapRecord> recorded =
+        BootstrapRecord.fromAnnotations(prepared.workload().annotations());
+    String changed =
+        recorded.isEmpty()
+            ? "no record of an earlier bootstrap"
+            : !recorded.get().bundleHash().equals(prepared.bundle().contentHash())
+                ? "the bundle changed"
+                : !freshFor(recorded.get())
+                    ? "the token expires at " + recorded.get().tokenExpiresAt()
+                    : null;
+    if (changed != null) {
+      stages.skipped(Stage.CHECK, changed);
+      return false;
+    }
+    ProxyStatus status =
+        stages.run(
+            Stage.CHECK,
+            ctx -> settings.launcher().status(prepared.bundle(), prepared.target(), ctx));
+    if (!status.isReady()) {
+      return false;
+    }
+    result.proxyStatus(status);
+    result.tokenExpiresAt(recorded.get().tokenExpiresAt());
+    return true;
+  }
+
+  private boolean freshFor(BootstrapRecord record) {
+    return record
+        .tokenExpiresAt()
+        .isAfter(settings.clock().instant().plus(settings.tokenRefreshMargin()));
+  }
+
+  private BootstrapToken issueToken(
+      StageRunner stages, Prepared prepared, TokenRequest tokenRequest) {
+    BootstrapToken token =
+        stages.run(
+            Stage.ISSUE_TOKEN,
+            ctx -> {
+              BootstrapToken issued =
+                  settings.tokenIssuer().issue(prepared.workload(), tokenRequest);
+              redactor.add(issued.secret());
+              return issued;
+            });
+    result.tokenExpiresAt(token.expiresAt());
+    return token;
+  }
+
+  private void record(StageRunner stages, BootstrapRecord record) {
+    stages.run(
+        Stage.RECORD,
+        ctx -> {
+          settings.registrar().recordBootstrap(ref, record);
+          return null;
+        });
+  }
+
+  private OnboardingPlan.Step recordStep() {
+    return OnboardingPlan.Step.of(
+        Stage.RECORD,
+        List.of(
+            "annotate "
+                + ref
+                + " with "
+                + BootstrapRecord.BUNDLE_HASH
+                + ", "
+                + BootstrapRecord.BOOTSTRAPPED_AT
+                + ", "
+                + BootstrapRecord.TOKEN_EXPIRES_AT));
   }
 
   /** Validates the workload, resolves its target and builds its bundle: pure, no side effect. */

@@ -62,8 +62,14 @@ public final class Names {
     }
   }
 
+  /** A DNS name; one whose last label is all digits is refused (it is a malformed IP). */
   public static boolean isHostname(String value) {
-    return value.length() <= 253 && HOSTNAME.matcher(value).matches();
+    if (value.length() > 253 || !HOSTNAME.matcher(value).matches()) {
+      return false;
+    }
+    String trimmed = value.endsWith(".") ? value.substring(0, value.length() - 1) : value;
+    String last = trimmed.substring(trimmed.lastIndexOf('.') + 1);
+    return !last.chars().allMatch(Character::isDigit);
   }
 
   /** True for an IP address or a DNS name: the only shapes an address may take. */

@@ -1,5 +1,6 @@
 package dev.vmonboard.core.testing;
 
+import dev.vmonboard.core.BootstrapRecord;
 import dev.vmonboard.core.InvalidInputException;
 import dev.vmonboard.core.NotFoundException;
 import dev.vmonboard.core.Problem;
@@ -94,6 +95,18 @@ public final class InMemoryRegistrar extends InMemoryStage implements Registrar 
       }
     }
     return matching;
+  }
+
+  @Override
+  public void recordBootstrap(WorkloadRef ref, BootstrapRecord record) {
+    call(
+        "record",
+        ref,
+        () ->
+            workloads.computeIfPresent(
+                ref,
+                (key, workload) ->
+                    workload.toBuilder().putAllAnnotations(record.toAnnotations()).build()));
   }
 
   @Override
