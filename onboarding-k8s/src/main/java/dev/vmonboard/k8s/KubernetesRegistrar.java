@@ -1,5 +1,6 @@
 package dev.vmonboard.k8s;
 
+import dev.vmonboard.core.BootstrapRecord;
 import dev.vmonboard.core.InvalidInputException;
 import dev.vmonboard.core.NotFoundException;
 import dev.vmonboard.core.Problem;
@@ -195,6 +196,37 @@ public final class KubernetesRegistrar implements Registrar {
             IstioKind.SIDECAR.plural(),
             istio.resources(IstioKind.SIDECAR).inNamespace(ref.namespace()));
     return changed;
+  }
+
+  /**
+   * Keeps {@code record} as annotations on the WorkloadEntry (or WorkloadGroup), whoever created
+   * it: they carry the SDK's own prefix, which Istio does not pass to the proxy.
+   */
+  @Override
+  public void recordBootstrap(WorkloadRef ref, BootstrapRecord record) {
+    for (IstioKind kind : List.of(IstioKind.WORKLOAD_ENTRY, IstioKind.WORKLOAD_GROUP)) {
+      boolean recorded =
+          cluster.call(
+              "update",
+              NETWORKING,
+              kind.plural(),
+              ref.namespace(),
+              ref.name(),
+              () ->
+                  ManagedObjects.annotate(
+                      istio.resources(kind).inNamespace(ref.namespace()),
+                      ref.name(),
+                      record.toAnnotations()));
+      if (recorded) {
+        return;
+      }
+    }
+    throw new NotFoundException(
+        "cannot record the bootstrap of "
+            + ref
+            + ": its WorkloadEntry is gone from "
+            + cluster.description(),
+        "it was deleted while onboarding ran; register it again");
   }
 
   @Override

@@ -7,6 +7,8 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.NonNamespaceOperation;
 import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.BinaryOperator;
@@ -122,6 +124,38 @@ final class ManagedObjects {
       }
     }
     return changed;
+  }
+
+  /**
+   * Sets {@code annotations} on the object {@code name}, leaving everything else as it is; returns
+   * false when there is no such object. Writes nothing when they are already set.
+   */
+  static <T extends HasMetadata> boolean annotate(
+      NonNamespaceOperation<T, ?, ? extends Resource<T>> operation,
+      String name,
+      Map<String, String> annotations) {
+    for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      T existing = operation.withName(name).get();
+      if (existing == null) {
+        return false;
+      }
+      Map<String, String> merged =
+          new LinkedHashMap<>(Ownership.orEmpty(existing.getMetadata().getAnnotations()));
+      merged.putAll(annotations);
+      if (merged.equals(existing.getMetadata().getAnnotations())) {
+        return true;
+      }
+      existing.getMetadata().setAnnotations(merged);
+      try {
+        operation.resource(existing).update();
+        return true;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409) {
+          throw e;
+        }
+      }
+    }
+    throw conflicts(operation.withName(name).get());
   }
 
   private static StageException refusal(HasMetadata desired) {

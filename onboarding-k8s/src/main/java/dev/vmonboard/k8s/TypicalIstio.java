@@ -53,7 +53,7 @@ final class TypicalIstio {
           + "\"proxy\":{\"image\":\"proxyv2\",\"logLevel\":\"warning\","
           + "\"componentLogLevel\":\"misc:error\"}},\"revision\":\"\"}";
 
-  private static final List<String> STABLE = List.of("v1alpha3", "v1beta1", "v1");
+  private static final List<String> NETWORKING_VERSIONS = List.of("v1alpha3", "v1beta1", "v1");
 
   private TypicalIstio() {}
 
@@ -84,7 +84,7 @@ final class TypicalIstio {
 
   /** All networking versions Istio has served, oldest first. */
   static List<String> allNetworkingVersions() {
-    return STABLE;
+    return NETWORKING_VERSIONS;
   }
 
   static CustomResourceDefinition crd(String group, String kind, List<String> versions) {

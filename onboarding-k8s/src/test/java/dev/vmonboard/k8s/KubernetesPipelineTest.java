@@ -2,6 +2,7 @@ package dev.vmonboard.k8s;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.vmonboard.core.BootstrapRecord;
 import dev.vmonboard.core.Bundle;
 import dev.vmonboard.core.BundleFactory;
 import dev.vmonboard.core.BundleFile;
@@ -113,6 +114,23 @@ class KubernetesPipelineTest {
   }
 
   @Test
+  void aSecondRunFindsTheRecordOnTheEntryAndLeavesTheVmAlone() {
+    Registration registration =
+        KubernetesRegistrarTest.fullRegistration(KubernetesRegistrarTest.vm("vm-1", "10.0.0.1"));
+    OnboardingResult first = pipeline.onboard(registration).orThrow();
+    assertThat(entries().get(0).getMetadata().getAnnotations())
+        .containsEntry(
+            BootstrapRecord.TOKEN_EXPIRES_AT, first.tokenExpiresAt().orElseThrow().toString());
+    long tokensBefore = tokenRequests();
+
+    OnboardingResult second = pipeline.onboard(registration).orThrow();
+
+    assertThat(second.outcome()).isEqualTo(OnboardingResult.Outcome.UNCHANGED);
+    assertThat(tokenRequests()).isEqualTo(tokensBefore);
+    assertThat(transport.deliveries()).hasSize(1);
+  }
+
+  @Test
   void onboardsAFleetWithOneTokenPerVm() {
     KubernetesRegistrar registrar = KubernetesRegistrar.create(cluster.cluster());
     registrar.register(
@@ -152,6 +170,10 @@ class KubernetesPipelineTest {
         .contains("spec.labels.app");
     assertThat(cluster.requestLog()).noneMatch(line -> line.endsWith("/token"));
     assertThat(transport.deliveries()).isEmpty();
+  }
+
+  private long tokenRequests() {
+    return cluster.requestLog().stream().filter(line -> line.endsWith("/token")).count();
   }
 
   private List<GenericKubernetesResource> entries() {
