@@ -301,11 +301,12 @@ final class EmbeddedApiServer extends KubernetesMixedDispatcher {
 
   /** The versions of {@code crds}, newest (by Kubernetes version priority) first. */
   private static List<String> servedVersions(List<CustomResourceDefinition> crds) {
-    Map<String, Boolean> versions = new LinkedHashMap<>();
-    crds.stream().flatMap(EmbeddedApiServer::served).forEach(v -> versions.put(v.getName(), true));
-    List<String> sorted = new ArrayList<>(versions.keySet());
-    sorted.sort(Comparator.comparing(KubeVersions::priority).reversed());
-    return sorted;
+    return crds.stream()
+        .flatMap(EmbeddedApiServer::served)
+        .map(CustomResourceDefinitionVersion::getName)
+        .distinct()
+        .sorted(Comparator.comparing(KubeVersions::priority).reversed())
+        .toList();
   }
 
   private static APIGroupList groupList(List<CustomResourceDefinition> crds) {
