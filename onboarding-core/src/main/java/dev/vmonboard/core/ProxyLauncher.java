@@ -1,0 +1,44 @@
+package dev.vmonboard.core;
+
+import java.util.List;
+
+/**
+ * Stage 4: starts the proxy from the bundle's {@link LaunchSpec}, checks it came up, reports its
+ * status, and stops and removes it.
+ *
+ * <p>Defaults in {@code onboarding-ssh}: {@code ContainerProxyLauncher} (docker or podman) and
+ * {@code SystemdProxyLauncher}. {@link #none()} is the explicit choice of a pipeline that only
+ * delivers. Implementations must be thread-safe.
+ */
+public interface ProxyLauncher {
+
+  /**
+   * Starts (or restarts) the proxy of {@code bundle} and waits, within the context's deadline,
+   * until it answers ready.
+   *
+   * @return the status once ready
+   * @throws StageException when it does not start or does not get ready in time
+   */
+  ProxyStatus launch(Bundle bundle, Target target, StageContext context);
+
+  /** The current status of {@code bundle}'s proxy on {@code target}. */
+  ProxyStatus status(Bundle bundle, Target target, StageContext context);
+
+  /** Stops and removes {@code bundle}'s proxy; an absent proxy is fine. */
+  void remove(Bundle bundle, Target target, StageContext context);
+
+  /** What {@link #launch} would run, for dry runs. No side effect, no secret. */
+  default List<String> describeLaunch(Bundle bundle, Target target) {
+    return List.of("start the proxy of " + bundle.workload() + " on " + target.host());
+  }
+
+  /** What {@link #remove} would run, for dry runs. No side effect. */
+  default List<String> describeRemoval(Bundle bundle, Target target) {
+    return List.of("stop and remove the proxy of " + bundle.workload() + " on " + target.host());
+  }
+
+  /** A launcher that starts nothing: for pipelines that only deliver bundles. */
+  static ProxyLauncher none() {
+    return NoProxyLauncher.INSTANCE;
+  }
+}

@@ -1,0 +1,390 @@
+package dev.vmonboard.core;
+
+import dev.vmonboard.core.OnboardingResult.Operation;
+import dev.vmonboard.core.OnboardingResult.Outcome;
+import dev.vmonboard.core.internal.SharedResources;
+import dev.vmonboard.core.mesh.MeshSnapshot;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One workload's onboarding or offboarding: plans every step first (the same plan a dry run
+ * returns), then, unless it is a dry run, executes it stage by stage.
+ */
+final class WorkloadRun {
+
+  private final PipelineSettings settings;
+  private final MeshMemo mesh;
+  private final boolean dryRun;
+  private final Optional<Instant> runDeadline;
+  private final WorkloadRef ref;
+  private final Redactor redactor = new Redactor();
+  private final OnboardingResult.Builder result = OnboardingResult.builder();
+  private final long start = System.nanoTime();
+
+  WorkloadRun(
+      PipelineSettings settings,
+      MeshMemo mesh,
+      boolean dryRun,
+      Optional<Instant> runDeadline,
+      WorkloadRef ref) {
+    this.settings = settings;
+    this.mesh = mesh;
+    this.dryRun = dryRun;
+    this.runDeadline = runDeadline;
+    this.ref = ref;
+  }
+
+  /** Onboards an already registered workload. */
+  OnboardingResult onboard() {
+    return execute(
+        Operation.ONBOARD,
+        stages -> {
+          Workload workload = stages.run(Stage.RESOLVE, ctx -> settings.registrar().resolve(ref));
+          return onboard(stages, workload, null);
+        });
+  }
+
+  /** Registers the workload (and what the registration asks for), then onboards it. */
+  OnboardingResult onboard(Registration registration) {
+    return execute(
+        Operation.ONBOARD, stages -> onboard(stages, registration.workload(), registration));
+  }
+
+  /**
+   * Stops the proxy, removes the bundle, deregisters: in that order, stopping at a failure so that
+   * the registration (which says where the VM is) stays until the VM is clean. A workload that is
+   * no longer registered ends {@link Outcome#UNCHANGED}.
+   */
+  OnboardingResult offboard() {
+    return execute(
+        Operation.OFFBOARD,
+        stages -> {
+          Optional<Workload> found =
+              stages.run(
+                  Stage.RESOLVE,
+                  ctx -> {
+                    try {
+                      return Optional.of(settings.registrar().resolve(ref));
+                    } catch (NotFoundException e) {
+                      return Optional.<Workload>empty();
+                    }
+                  });
+          if (found.isEmpty()) {
+            String why = "workload is not registered: nothing left to offboard";
+            stages.skipped(Stage.STOP_PROXY, why);
+            stages.skipped(Stage.REMOVE_BUNDLE, why);
+            stages.skipped(Stage.DEREGISTER, why);
+            return Outcome.UNCHANGED;
+          }
+          return offboard(stages, found.get());
+        });
+  }
+
+  /** Offboards {@code workload} as given (for a VM whose registration may already be gone). */
+  OnboardingResult offboard(Workload workload) {
+    return execute(Operation.OFFBOARD, stages -> offboard(stages, workload));
+  }
+
+  private Outcome offboard(StageRunner stages, Workload workload) {
+    Prepared prepared = prepare(stages, workload);
+    stages.host(prepared.target().host());
+    result.plan(
+        plan(
+            prepared,
+            List.of(
+                OnboardingPlan.Step.of(
+                    Stage.STOP_PROXY,
+                    settings.launcher().describeRemoval(prepared.bundle(), prepared.target())),
+                OnboardingPlan.Step.of(
+                    Stage.REMOVE_BUNDLE, settings.transport().describeRemoval(prepared.target())),
+                OnboardingPlan.Step.of(
+                    Stage.DEREGISTER, settings.registrar().describeDeregistration(ref)))));
+    if (dryRun) {
+      return Outcome.PLANNED;
+    }
+    stages.run(
+        Stage.STOP_PROXY,
+        ctx -> {
+          settings.launcher().remove(prepared.bundle(), prepared.target(), ctx);
+          return null;
+        });
+    stages.run(
+        Stage.REMOVE_BUNDLE,
+        ctx -> {
+          settings.transport().remove(prepared.target(), ctx);
+          return null;
+        });
+    stages.run(Stage.DEREGISTER, ctx -> settings.registrar().deregister(ref));
+    return Outcome.SUCCEEDED;
+  }
+
+  private Outcome onboard(StageRunner stages, Workload workload, Registration registration) {
+    Prepared prepared = prepare(stages, workload);
+    TokenRequest tokenRequest = settings.tokenRequest();
+    List<String> registrationSteps =
+        registration == null
+            ? List.of("read workload " + ref + " (no change)")
+            : settings.registrar().describeRegistration(registration);
+    result.plan(
+        plan(
+            prepared,
+            List.of(
+                OnboardingPlan.Step.of(
+                    registration == null ? Stage.RESOLVE : Stage.REGISTER, registrationSteps),
+                OnboardingPlan.Step.of(
+                    Stage.CHECK,
+                    List.of(
+                        settings.force()
+                            ? "forced: deliver and restart whatever the VM holds"
+                            : "leave the VM alone if its recorded bundle hash matches, its proxy"
+                                + " is ready and its token is valid for more than "
+                                + StageRunner.human(settings.tokenRefreshMargin()))),
+                OnboardingPlan.Step.of(
+                    Stage.ISSUE_TOKEN,
+                    settings.tokenIssuer().describe(prepared.workload(), tokenRequest)),
+                OnboardingPlan.Step.of(
+                    Stage.DELIVER,
+                    settings.transport().describeDelivery(prepared.bundle(), prepared.target())),
+                OnboardingPlan.Step.of(
+                    Stage.LAUNCH,
+                    settings.launcher().describeLaunch(prepared.bundle(), prepared.target())),
+                recordStep())));
+    if (dryRun) {
+      return Outcome.PLANNED;
+    }
+
+    if (registration != null) {
+      Workload registered =
+          stages.run(Stage.REGISTER, ctx -> settings.registrar().register(registration));
+      if (!registered.equals(workload)) {
+        prepared = prepare(stages, registered);
+      }
+    }
+    Prepared ready = prepared;
+    stages.host(ready.target().host());
+    if (upToDate(stages, ready)) {
+      String why = "unchanged: same bundle, proxy ready, token still fresh";
+      stages.skipped(Stage.ISSUE_TOKEN, why);
+      stages.skipped(Stage.DELIVER, why);
+      stages.skipped(Stage.LAUNCH, why);
+      stages.skipped(Stage.RECORD, why);
+      return Outcome.UNCHANGED;
+    }
+    BootstrapToken token = issueToken(stages, ready, tokenRequest);
+    BootstrapRecord record =
+        BootstrapRecord.of(
+            ready.bundle().contentHash(), settings.clock().instant(), token.expiresAt());
+    Bundle bundle = ready.bundle().withToken(token).withRecord(record);
+    stages.run(
+        Stage.DELIVER,
+        ctx -> {
+          settings.transport().deliver(bundle, ready.target(), ctx);
+          return null;
+        });
+    ProxyStatus status =
+        stages.run(Stage.LAUNCH, ctx -> settings.launcher().launch(bundle, ready.target(), ctx));
+    result.proxyStatus(status);
+    record(stages, record);
+    return Outcome.SUCCEEDED;
+  }
+
+  /**
+   * Issues a new token and replaces only the token on the VM when the recorded one expires within
+   * the refresh margin; the proxy keeps running.
+   */
+  OnboardingResult refreshToken() {
+    return execute(
+        Operation.REFRESH_TOKEN,
+        stages -> {
+          Workload workload = stages.run(Stage.RESOLVE, ctx -> settings.registrar().resolve(ref));
+          Prepared prepared = prepare(stages, workload);
+          TokenRequest tokenRequest = settings.tokenRequest();
+          result.plan(
+              plan(
+                  prepared,
+                  List.of(
+                      OnboardingPlan.Step.of(
+                          Stage.CHECK,
+                          List.of(
+                              "refresh only if the recorded token expires within "
+                                  + StageRunner.human(settings.tokenRefreshMargin()))),
+                      OnboardingPlan.Step.of(
+                          Stage.ISSUE_TOKEN,
+                          settings.tokenIssuer().describe(prepared.workload(), tokenRequest)),
+                      OnboardingPlan.Step.of(
+                          Stage.DELIVER_TOKEN,
+                          List.of(
+                              "replace "
+                                  + prepared.bundle().tokenPath()
+                                  + " (0600, redacted) and "
+                                  + BootstrapRecord.FILE
+                                  + " in "
+                                  + prepared.target()
+                                  + "; the proxy keeps running")),
+                      recordStep())));
+          if (dryRun) {
+            return Outcome.PLANNED;
+          }
+          stages.host(prepared.target().host());
+          Optional<BootstrapRecord> recorded =
+              BootstrapRecord.fromAnnotations(prepared.workload().annotations());
+          String notDue =
+              recorded.isEmpty()
+                  ? "never bootstrapped by this SDK: onboard it first"
+                  : freshFor(recorded.get())
+                      ? "token valid until " + recorded.get().tokenExpiresAt()
+                      : null;
+          if (notDue != null) {
+            stages.skipped(Stage.CHECK, notDue);
+            result.tokenExpiresAt(recorded.map(BootstrapRecord::tokenExpiresAt));
+            return Outcome.UNCHANGED;
+          }
+          BootstrapToken token = issueToken(stages, prepared, tokenRequest);
+          BootstrapRecord record =
+              BootstrapRecord.of(
+                  recorded.get().bundleHash(), settings.clock().instant(), token.expiresAt());
+          Bundle bundle = prepared.bundle().withToken(token).withRecord(record);
+          stages.run(
+              Stage.DELIVER_TOKEN,
+              ctx -> {
+                settings.transport().deliverToken(bundle, prepared.target(), ctx);
+                return null;
+              });
+          record(stages, record);
+          return Outcome.SUCCEEDED;
+        });
+  }
+
+  /** The CHECK stage: true when the VM already has this bundle, a ready proxy, a fresh token. */
+  private boolean upToDate(StageRunner stages, Prepared prepared) {
+    if (settings.force()) {
+      stages.skipped(Stage.CHECK, "forced");
+      return false;
+    }
+    Optional<BootstrapRecord> recorded =
+        BootstrapRecord.fromAnnotations(prepared.workload().annotations());
+    String changed =
+        recorded.isEmpty()
+            ? "no record of an earlier bootstrap"
+            : !recorded.get().bundleHash().equals(prepared.bundle().contentHash())
+                ? "the bundle changed"
+                : !freshFor(recorded.get())
+                    ? "the token expires at " + recorded.get().tokenExpiresAt()
+                    : null;
+    if (changed != null) {
+      stages.skipped(Stage.CHECK, changed);
+      return false;
+    }
+    ProxyStatus status =
+        stages.run(
+            Stage.CHECK,
+            ctx -> settings.launcher().status(prepared.bundle(), prepared.target(), ctx));
+    if (!status.isReady()) {
+      return false;
+    }
+    result.proxyStatus(status);
+    result.tokenExpiresAt(recorded.get().tokenExpiresAt());
+    return true;
+  }
+
+  private boolean freshFor(BootstrapRecord record) {
+    return record
+        .tokenExpiresAt()
+        .isAfter(settings.clock().instant().plus(settings.tokenRefreshMargin()));
+  }
+
+  private BootstrapToken issueToken(
+      StageRunner stages, Prepared prepared, TokenRequest tokenRequest) {
+    BootstrapToken token =
+        stages.run(
+            Stage.ISSUE_TOKEN,
+            ctx -> {
+              BootstrapToken issued =
+                  settings.tokenIssuer().issue(prepared.workload(), tokenRequest);
+              redactor.add(issued.secret());
+              return issued;
+            });
+    result.tokenExpiresAt(token.expiresAt());
+    return token;
+  }
+
+  private void record(StageRunner stages, BootstrapRecord record) {
+    stages.run(
+        Stage.RECORD,
+        ctx -> {
+          settings.registrar().recordBootstrap(ref, record);
+          return null;
+        });
+  }
+
+  private OnboardingPlan.Step recordStep() {
+    return OnboardingPlan.Step.of(
+        Stage.RECORD,
+        List.of(
+            "annotate "
+                + ref
+                + " with "
+                + BootstrapRecord.BUNDLE_HASH
+                + ", "
+                + BootstrapRecord.BOOTSTRAPPED_AT
+                + ", "
+                + BootstrapRecord.TOKEN_EXPIRES_AT));
+  }
+
+  /** Validates the workload, resolves its target and builds its bundle: pure, no side effect. */
+  private Prepared prepare(StageRunner stages, Workload workload) {
+    Prepared prepared =
+        stages.run(
+            Stage.PREPARE,
+            ctx -> {
+              workload.validate();
+              Target target = Target.resolve(workload, settings.targetDefaults());
+              MeshSnapshot snapshot = mesh.get();
+              Bundle bundle = settings.bundleFactory().build(workload, snapshot);
+              return new Prepared(workload, target, bundle);
+            });
+    result.target(prepared.target());
+    result.bundleHash(prepared.bundle().contentHash());
+    return prepared;
+  }
+
+  private OnboardingPlan plan(Prepared prepared, List<OnboardingPlan.Step> steps) {
+    return OnboardingPlan.builder()
+        .workload(ref)
+        .target(prepared.target())
+        .files(prepared.bundle().manifest())
+        .bundleHash(prepared.bundle().contentHash())
+        .steps(steps)
+        .build();
+  }
+
+  private OnboardingResult execute(Operation operation, Body body) {
+    result.workload(ref).operation(dryRun ? Operation.PLAN : operation);
+    Outcome outcome;
+    try (SharedResources resources = new SharedResources()) {
+      StageRunner stages = new StageRunner(settings, ref, runDeadline, resources, redactor);
+      try {
+        outcome = body.run(stages);
+      } catch (RunStopped stopped) {
+        outcome = stopped.cancelled() ? Outcome.CANCELLED : Outcome.FAILED;
+        result.failure(stopped.failure());
+      } finally {
+        result.stages(stages.results());
+      }
+    }
+    OnboardingResult finished = result.outcome(outcome).duration(StageRunner.since(start)).build();
+    settings.listeners().emit(new OnboardingEvent.WorkloadFinished(finished, Instant.now()));
+    return finished;
+  }
+
+  /** The body of a run, given the stage runner. */
+  @FunctionalInterface
+  private interface Body {
+    Outcome run(StageRunner stages);
+  }
+
+  /** A validated workload with its target and its bundle (without token). */
+  private record Prepared(Workload workload, Target target, Bundle bundle) {}
+}

@@ -1,0 +1,100 @@
+package dev.vmonboard.core.testing;
+
+import dev.vmonboard.core.StageException;
+import dev.vmonboard.core.WorkloadRef;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A failure to inject into an in-memory stage: fail once, always, transiently a number of times,
+ * answer slowly, or hang until interrupted. Optionally only for one workload.
+ */
+public final class Fault {
+
+  private enum Kind {
+    PERMANENT,
+    TRANSIENT,
+    SLOW,
+    HANG
+  }
+
+  private final Kind kind;
+  private final AtomicInteger remaining;
+  private final String message;
+  private final Duration delay;
+  private final WorkloadRef only;
+
+  private Fault(Kind kind, int times, String message, Duration delay, WorkloadRef only) {
+    this.kind = kind;
+    this.remaining = new AtomicInteger(times);
+    this.message = message;
+    this.delay = delay;
+    this.only = only;
+  }
+
+  /** Fails every call with a permanent {@link StageException}. */
+  public static Fault failAlways(String message) {
+    return new Fault(Kind.PERMANENT, Integer.MAX_VALUE, message, Duration.ZERO, null);
+  }
+
+  /** Fails the next call with a permanent {@link StageException}, then behaves. */
+  public static Fault failOnce(String message) {
+    return new Fault(Kind.PERMANENT, 1, message, Duration.ZERO, null);
+  }
+
+  /** Fails the next {@code times} calls with a transient {@link StageException}, then behaves. */
+  public static Fault failTransiently(int times, String message) {
+    return new Fault(Kind.TRANSIENT, times, message, Duration.ZERO, null);
+  }
+
+  /** Delays every call by {@code delay}, then behaves. */
+  public static Fault slow(Duration delay) {
+    return new Fault(Kind.SLOW, Integer.MAX_VALUE, "slow", delay, null);
+  }
+
+  /** Blocks every call until the thread is interrupted (a hung remote command). */
+  public static Fault hang() {
+    return new Fault(Kind.HANG, Integer.MAX_VALUE, "hang", Duration.ZERO, null);
+  }
+
+  /** The same fault, limited to calls for {@code workload}. */
+  public Fault onlyFor(WorkloadRef workload) {
+    return new Fault(kind, remaining.get(), message, delay, workload);
+  }
+
+  /** Whether this fault still applies to a call for {@code workload}. */
+  boolean appliesTo(Optional<WorkloadRef> workload) {
+    return remaining.get() > 0 && (only == null || workload.map(only::equals).orElse(false));
+  }
+
+  /** Acts on one call: throws, sleeps or hangs. */
+  void strike(String operation) {
+    if (remaining.getAndDecrement() <= 0) {
+      return;
+    }
+    switch (kind) {
+      case PERMANENT ->
+          throw StageException.permanent(operation + ": " + message, "injected by the test kit");
+      case TRANSIENT ->
+          throw StageException.transientFailure(
+              operation + ": " + message, "injected by the test kit", null);
+      case SLOW -> sleep(delay);
+      case HANG -> sleep(Duration.ofDays(1));
+    }
+  }
+
+  private static void sleep(Duration duration) {
+    try {
+      Thread.sleep(duration.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw StageException.transientFailure("interrupted", null, e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Fault{" + kind + ", " + message + (only == null ? "" : ", only " + only) + "}";
+  }
+}
