@@ -1,0 +1,419 @@
+package dev.vmonboard.ssh;
+
+import dev.vmonboard.core.Bundle;
+import dev.vmonboard.core.BundleFile;
+import dev.vmonboard.core.Shell;
+import dev.vmonboard.core.StageContext;
+import dev.vmonboard.core.StageException;
+import dev.vmonboard.core.Target;
+import dev.vmonboard.core.Transport;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+import java.util.TreeSet;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+
+/**
+ * Delivers bundles to VMs over SSH: the whole bundle in one exec channel, replacing the previous
+ * bundle as a whole or not at all.
+ *
+ * <p>The bundle travels as a tar stream on the standard input of one {@code sh -c} script, which
+ * unpacks it (with {@code umask 077}) into a new directory next to the config directory, checks
+ * every file's size (and, where the VM has {@code sha256sum}, the checksums of the non-secret
+ * files), applies the bundle's modes (the token {@code 0600}, the directory {@code 0750}), then
+ * moves the previous directory aside and the new one into place, and deletes the previous one. On
+ * any failure, a dropped connection included, the script's exit trap deletes the new directory and
+ * puts the previous one back; a later delivery also restores and cleans what a killed one left
+ * behind. The directory gets a {@code .vmonboard} marker file: an existing non-empty directory
+ * without it is never replaced or deleted.
+ *
+ * <p>What the VM needs: a POSIX {@code sh}, {@code tar} that reads a ustar stream from standard
+ * input ({@code tar -xof -}: GNU, BSD and BusyBox tar do), and the POSIX tools {@code mkdir},
+ * {@code mv}, {@code rm}, {@code chmod}, {@code ls} and {@code wc}; {@code sha256sum} is used when
+ * present. The SSH user must be able to write the config directory's parent.
+ *
+ * <p>The connection is opened through the {@link SshConnector} and shared with the launcher of the
+ * same run ({@link StageContext#shared}).
+ */
+public final class SshTransport implements Transport {
+
+  private static final String MARKER = ".vmonboard";
+  private static final byte[] MARKER_CONTENT =
+      "This directory is written and deleted by vmonboard; do not keep other files here.\n"
+          .getBytes(StandardCharsets.US_ASCII);
+  private static final Duration DELIVERY_LIMIT = Duration.ofMinutes(5);
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final SshConnector connector;
+
+  private SshTransport(SshConnector connector) {
+    this.connector = Objects.requireNonNull(connector, "connector");
+  }
+
+  /** A transport that connects to VMs with {@code connector}. */
+  public static SshTransport using(SshConnector connector) {
+    return new SshTransport(connector);
+  }
+
+  @Override
+  public void deliver(Bundle bundle, Target target, StageContext context) {
+    ConfigDir dir = ConfigDir.of(target, context);
+    List<BundleFile> files = new ArrayList<>(bundle.files());
+    files.add(BundleFile.of(MARKER, 0644, MARKER_CONTENT));
+    String tmp = dir.litter("new-" + suffix());
+    RemoteScript script =
+        dir.script()
+            .set("tmp", tmp)
+            .set("old", dir.litter("old-" + suffix()))
+            .lines(
+                "cleanup() {",
+                "  rm -rf -- \"$tmp\"",
+                "  if [ ! -e \"$dir\" ] && [ -d \"$old\" ]; then mv -- \"$old\" \"$dir\"; fi",
+                "  rm -rf -- \"$old\"",
+                "}",
+                "trap cleanup EXIT",
+                "trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 141' PIPE; trap 'exit 143'"
+                    + " TERM",
+                "umask 077",
+                "restore_and_clean",
+                "refuse_foreign",
+                "mkdir -p -- \"$parent\" || fail 21 \"cannot create $parent\"",
+                "mkdir -- \"$tmp\" || fail 21 \"cannot write in $parent\"",
+                "tar -xof - -C \"$tmp\" || fail 22 'the bundle did not arrive whole'");
+    appendChecks(script, files);
+    script.lines(
+        "if [ -e \"$dir\" ]; then",
+        "  mv -- \"$dir\" \"$old\" || fail 25 'cannot move the previous bundle aside'",
+        "fi",
+        "mv -- \"$tmp\" \"$dir\" || fail 25 'cannot move the new bundle into place'",
+        "echo delivered");
+    VmSession session = VmSession.of(connector, target, context);
+    expect(
+        "deliver the bundle",
+        session.run("deliver the bundle", script, tar(files), DELIVERY_LIMIT, context),
+        "delivered",
+        target,
+        context,
+        session);
+  }
+
+  /**
+   * Replaces only the token and the bootstrap record, each by an atomic rename inside the config
+   * directory, so that a running proxy reads the new token without a restart.
+   */
+  @Override
+  public void deliverToken(Bundle bundle, Target target, StageContext context) {
+    ConfigDir dir = ConfigDir.of(target, context);
+    List<BundleFile> files = new ArrayList<>();
+    bundle.file(bundle.tokenPath()).ifPresent(files::add);
+    bundle.recordFile().ifPresent(files::add);
+    if (files.isEmpty()) {
+      throw StageException.permanent(
+          "the bundle of " + context.workload() + " has no token to deliver",
+          "issue a token before delivering it");
+    }
+    RemoteScript script =
+        dir.script()
+            .set("tmp", dir.litter("tok-" + suffix()))
+            .lines(
+                "trap 'rm -rf -- \"$tmp\"' EXIT",
+                "trap 'exit 129' HUP; trap 'exit 143' TERM; trap 'exit 141' PIPE",
+                "umask 077",
+                "[ -f \"$dir/"
+                    + MARKER
+                    + "\" ] || fail 27 \"there is no bundle in $dir to refresh\"",
+                "mkdir -- \"$tmp\" || fail 21 \"cannot write in $parent\"",
+                "tar -xof - -C \"$tmp\" || fail 22 'the token did not arrive whole'");
+    appendChecks(script, files);
+    for (BundleFile file : files) {
+      String path = Shell.quote(file.path());
+      script.lines(
+          "mv -f -- \"$tmp\"/"
+              + path
+              + " \"$dir\"/"
+              + path
+              + " || fail 25 'cannot replace '"
+              + path);
+    }
+    script.lines("echo delivered");
+    VmSession session = VmSession.of(connector, target, context);
+    expect(
+        "deliver the token",
+        session.run("deliver the token", script, tar(files), DELIVERY_LIMIT, context),
+        "delivered",
+        target,
+        context,
+        session);
+  }
+
+  @Override
+  public void remove(Target target, StageContext context) {
+    ConfigDir dir = ConfigDir.of(target, context);
+    RemoteScript script =
+        dir.script()
+            .lines(
+                "restore_and_clean",
+                "if [ ! -e \"$dir\" ] && [ ! -L \"$dir\" ]; then echo removed; exit 0; fi",
+                "refuse_foreign",
+                "rm -rf -- \"$dir\" || fail 26 \"cannot delete $dir\"",
+                "rm -rf -- \"$litter\"old-*",
+                "echo removed");
+    VmSession session = VmSession.of(connector, target, context);
+    expect(
+        "remove the bundle",
+        session.run("remove the bundle", script, new byte[0], DELIVERY_LIMIT, context),
+        "removed",
+        target,
+        context,
+        session);
+  }
+
+  @Override
+  public List<String> describeDelivery(Bundle bundle, Target target) {
+    List<String> lines = new ArrayList<>();
+    lines.add(
+        "ssh "
+            + target.user().map(u -> u + "@").orElse("")
+            + target.host()
+            + ":"
+            + target.port()
+            + ": one exec channel: unpack a tar stream of "
+            + bundle.files().size()
+            + " files into a new directory next to "
+            + target.configDir()
+            + ", check sizes, apply modes, then swap it in:");
+    for (String file : bundle.manifest()) {
+      lines.add("  " + file);
+    }
+    return lines;
+  }
+
+  @Override
+  public List<String> describeRemoval(Target target) {
+    return List.of(
+        "ssh "
+            + target.host()
+            + ":"
+            + target.port()
+            + ": delete "
+            + target.configDir()
+            + " (only if vmonboard wrote it)");
+  }
+
+  private static void appendChecks(RemoteScript script, List<BundleFile> files) {
+    script.lines(
+        "check() {",
+        "  [ -f \"$tmp/$1\" ] || fail 23 \"$1 is missing from the delivered bundle\"",
+        "  n=$(($(wc -c < \"$tmp/$1\")))",
+        "  [ \"$n\" -eq \"$2\" ] || fail 23 \"$1 arrived with $n bytes instead of $2\"",
+        "  chmod \"$3\" \"$tmp/$1\" || fail 24 \"cannot set mode $3 on $1\"",
+        "}");
+    List<String> sums = new ArrayList<>();
+    TreeSet<String> dirs = new TreeSet<>();
+    for (BundleFile file : files) {
+      int mode = file.secret() ? file.mode() & 0700 : file.mode();
+      script.lines(
+          "check "
+              + Shell.join(
+                  file.path(), Integer.toString(file.size()), String.format("%04o", mode)));
+      if (!file.secret()) {
+        sums.add(Shell.quote(sha256(file.content()) + "  " + file.path()));
+      }
+      for (int i = file.path().indexOf('/'); i > 0; i = file.path().indexOf('/', i + 1)) {
+        dirs.add(file.path().substring(0, i));
+      }
+    }
+    if (!sums.isEmpty()) {
+      script.lines(
+          "if command -v sha256sum >/dev/null 2>&1; then",
+          "  (cd \"$tmp\" && printf '%s\\n' "
+              + String.join(" ", sums)
+              + " | sha256sum -c --status -) || fail 23 'the bundle arrived damaged (checksums)'",
+          "fi");
+    }
+    for (String sub : dirs) {
+      script.lines("chmod 0750 \"$tmp\"/" + Shell.quote(sub) + " || fail 24 'cannot chmod'");
+    }
+    script.lines("chmod 0750 \"$tmp\" || fail 24 'cannot set the mode of the new directory'");
+  }
+
+  private static void expect(
+      String what,
+      ExecResult result,
+      String marker,
+      Target target,
+      StageContext context,
+      VmSession session) {
+    if (result.exitCode() == 0 && result.stdoutText().strip().equals(marker)) {
+      return;
+    }
+    String hint;
+    boolean transientFailure = false;
+    switch (result.exitCode()) {
+      case 20:
+        hint = "choose a proxy-config-dir that vmonboard owns: a new or empty directory";
+        break;
+      case 21:
+      case 24:
+      case 25:
+      case 26:
+        hint =
+            "check that "
+                + target.user().orElse("the SSH user")
+                + " may write "
+                + target.configDir()
+                + " and its parent, or choose another proxy-config-dir";
+        break;
+      case 22:
+      case 23:
+        hint = "the transfer was damaged or cut; run again";
+        transientFailure = true;
+        break;
+      case 27:
+        hint = "onboard the VM (deliver the whole bundle) first";
+        break;
+      default:
+        hint = "check that the VM has a POSIX sh, tar, mkdir, mv, rm, chmod and wc";
+    }
+    throw session.failure(what, result, context, transientFailure, hint);
+  }
+
+  private static byte[] tar(List<BundleFile> files) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
+      tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+      TreeSet<String> dirs = new TreeSet<>();
+      for (BundleFile file : files) {
+        for (int i = file.path().indexOf('/'); i > 0; i = file.path().indexOf('/', i + 1)) {
+          if (dirs.add(file.path().substring(0, i))) {
+            TarArchiveEntry dir = new TarArchiveEntry(file.path().substring(0, i + 1));
+            dir.setMode(040700);
+            tar.putArchiveEntry(dir);
+            tar.closeArchiveEntry();
+          }
+        }
+        TarArchiveEntry entry = new TarArchiveEntry(file.path());
+        entry.setSize(file.size());
+        entry.setMode(0100600);
+        tar.putArchiveEntry(entry);
+        tar.write(file.content());
+        tar.closeArchiveEntry();
+      }
+      tar.finish();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write a tar stream in memory", e);
+    }
+    return bytes.toByteArray();
+  }
+
+  private static String sha256(byte[] content) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String suffix() {
+    byte[] random = new byte[6];
+    RANDOM.nextBytes(random);
+    return HexFormat.of().formatHex(random);
+  }
+
+  @Override
+  public String toString() {
+    return "SshTransport[" + connector + "]";
+  }
+
+  /** A validated config directory and the names of its temporary siblings. */
+  private record ConfigDir(String path, String parent, String base) {
+
+    static ConfigDir of(Target target, StageContext context) {
+      String dir = target.configDir();
+      String problem = null;
+      if (!dir.startsWith("/")) {
+        problem = "must be an absolute path";
+      } else if (dir.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+        problem = "must not contain control characters such as a newline";
+      } else {
+        String trimmed = dir.replaceAll("/+$", "");
+        if (trimmed.isEmpty()) {
+          problem = "must not be the root directory";
+        } else {
+          for (String segment : trimmed.substring(1).split("/", -1)) {
+            if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
+              problem = "must be a normalised path (no empty, '.' or '..' segments)";
+            }
+          }
+        }
+        if (problem == null) {
+          int slash = trimmed.lastIndexOf('/');
+          return new ConfigDir(
+              trimmed,
+              slash == 0 ? "/" : trimmed.substring(0, slash),
+              trimmed.substring(slash + 1));
+        }
+      }
+      throw StageException.permanent(
+          "the config directory of "
+              + context.workload()
+              + " on "
+              + target.host()
+              + " "
+              + problem
+              + ": '"
+              + dir.replaceAll("\\p{Cntrl}", "?")
+              + "'",
+          "fix the proxy-config-dir annotation or the default config directory");
+    }
+
+    /** A temporary sibling: {@code PARENT/.BASE.vmonboard-KIND}. */
+    String litter(String kind) {
+      return prefix() + kind;
+    }
+
+    private String prefix() {
+      return (parent.equals("/") ? "/" : parent + "/") + "." + base + ".vmonboard-";
+    }
+
+    /**
+     * A script with {@code dir}, {@code parent} and {@code litter} set, and two functions: {@code
+     * restore_and_clean} (puts back a previous bundle a killed delivery left aside, deletes the
+     * rest of its litter) and {@code refuse_foreign} (fails unless the directory is absent, empty
+     * or marked as vmonboard's).
+     */
+    RemoteScript script() {
+      return new RemoteScript()
+          .set("dir", path)
+          .set("parent", parent)
+          .set("litter", prefix())
+          .lines(
+              "restore_and_clean() {",
+              "  if [ ! -e \"$dir\" ]; then",
+              "    for o in \"$litter\"old-*; do",
+              "      if [ -f \"$o/" + MARKER + "\" ]; then mv -- \"$o\" \"$dir\" && break; fi",
+              "    done",
+              "  fi",
+              "  rm -rf -- \"$litter\"new-* \"$litter\"old-* \"$litter\"tok-*",
+              "}",
+              "refuse_foreign() {",
+              "  if [ -e \"$dir\" ] || [ -L \"$dir\" ]; then",
+              "    [ -d \"$dir\" ] && [ ! -L \"$dir\" ] || fail 20 \"$dir is not a directory\"",
+              "    if [ ! -f \"$dir/" + MARKER + "\" ] && [ -n \"$(ls -A -- \"$dir\")\" ]; then",
+              "      fail 20 \"$dir holds files vmonboard did not write; refusing to replace it\"",
+              "    fi",
+              "  fi",
+              "}");
+    }
+  }
+}
