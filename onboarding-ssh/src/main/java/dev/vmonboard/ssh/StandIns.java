@@ -70,6 +70,7 @@ final class StandIns {
           "false",
           "uname",
           "wc",
+          "tee",
           "scp",
           "sha256sum");
 
