@@ -3,8 +3,9 @@ package dev.vmonboard.ssh;
 import com.jcraft.jsch.Logger;
 
 /**
- * Routes JSch's own log lines to SLF4J (logger {@code com.jcraft.jsch}): its chatty INFO at DEBUG,
- * its warnings and errors as such.
+ * Routes JSch's own log lines to SLF4J (logger {@code com.jcraft.jsch}). Everything but FATAL goes
+ * to DEBUG: JSch logs as errors what the SDK reports itself, with context, as an {@link
+ * SshException} (a wrong passphrase is JSch's "failed to parse key" with a stack trace).
  */
 final class Slf4jJschLogger implements Logger {
 
@@ -17,13 +18,10 @@ final class Slf4jJschLogger implements Logger {
   @Override
   public boolean isEnabled(int level) {
     switch (level) {
-      case DEBUG:
-      case INFO:
-        return LOG.isDebugEnabled();
-      case WARN:
-        return LOG.isWarnEnabled();
-      default:
+      case FATAL:
         return LOG.isErrorEnabled();
+      default:
+        return LOG.isDebugEnabled();
     }
   }
 
@@ -35,15 +33,11 @@ final class Slf4jJschLogger implements Logger {
   @Override
   public void log(int level, String message, Throwable cause) {
     switch (level) {
-      case DEBUG:
-      case INFO:
-        LOG.debug(message, cause);
-        break;
-      case WARN:
-        LOG.warn(message, cause);
+      case FATAL:
+        LOG.error(message, cause);
         break;
       default:
-        LOG.error(message, cause);
+        LOG.debug(message, cause);
     }
   }
 }

@@ -150,6 +150,15 @@ final class StandIns {
     }
   }
 
+  /** Deletes the toolbox's links (so that deleting the base never follows or warns about them). */
+  void removeToolbox() throws IOException {
+    try (Stream<Path> links = Files.list(toolbox)) {
+      for (Path link : (Iterable<Path>) links::iterator) {
+        Files.delete(link);
+      }
+    }
+  }
+
   /** The {@code PATH} of the VM's commands: stand-ins first, then the toolbox, nothing else. */
   String path() {
     return bin + ":" + toolbox;

@@ -131,6 +131,11 @@ final class OpenSshServer implements AutoCloseable {
 
   @Override
   public void close() {
+    try {
+      standIns.removeToolbox();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
     process.destroy();
     try {
       if (!process.waitFor(5, TimeUnit.SECONDS)) {
