@@ -78,9 +78,11 @@ final class SshConnection implements AutoCloseable {
           true,
           e);
     }
-    LOG.debug("{} on {}: channel {} open", what, where, channel.getId());
+    long opened = System.nanoTime();
+    long eof = opened;
     try {
       boolean finished = out.awaitClosed(deadline);
+      eof = System.nanoTime();
       while (finished && !channel.isClosed()) {
         if (System.nanoTime() - deadline > 0) {
           finished = false;
@@ -107,6 +109,16 @@ final class SshConnection implements AutoCloseable {
           where, "interrupted while waiting to " + what + " on " + where, true, e);
     } finally {
       channel.disconnect();
+    }
+    if (LOG.isDebugEnabled()) {
+      long end = System.nanoTime();
+      LOG.debug(
+          "{} on {}: channel open in {} ms, output ended after {} ms, closed after {} ms",
+          what,
+          where,
+          (opened - (deadline - timeout.toNanos())) / 1_000_000,
+          (eof - opened) / 1_000_000,
+          (end - eof) / 1_000_000);
     }
     int exit = channel.getExitStatus();
     if (exit < 0) {

@@ -18,7 +18,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
@@ -77,9 +79,9 @@ public final class SshTransport implements Transport {
             .set("old", dir.litter("old-" + suffix()))
             .lines(
                 "cleanup() {",
-                "  rm -rf -- \"$tmp\"",
+                "  if [ -e \"$tmp\" ]; then rm -rf -- \"$tmp\"; fi",
                 "  if [ ! -e \"$dir\" ] && [ -d \"$old\" ]; then mv -- \"$old\" \"$dir\"; fi",
-                "  rm -rf -- \"$old\"",
+                "  if [ -e \"$old\" ]; then rm -rf -- \"$old\"; fi",
                 "}",
                 "trap cleanup EXIT",
                 "trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 141' PIPE; trap 'exit 143'"
@@ -87,7 +89,7 @@ public final class SshTransport implements Transport {
                 "umask 077",
                 "restore_and_clean",
                 "refuse_foreign",
-                "mkdir -p -- \"$parent\" || fail 21 \"cannot create $parent\"",
+                "[ -d \"$parent\" ] || mkdir -p -- \"$parent\" || fail 21 \"cannot create $parent\"",
                 "mkdir -- \"$tmp\" || fail 21 \"cannot write in $parent\"",
                 "tar -xof - -C \"$tmp\" || fail 22 'the bundle did not arrive whole'");
     appendChecks(script, files);
@@ -210,41 +212,68 @@ public final class SshTransport implements Transport {
             + " (only if vmonboard wrote it)");
   }
 
+  /**
+   * Appends the checks of the unpacked files in {@code $tmp}: every size at once with one {@code wc
+   * -c}, the checksums of the non-secret files with one {@code sha256sum} where the VM has it, then
+   * one {@code chmod} per mode (secret files never get group or other bits).
+   */
   private static void appendChecks(RemoteScript script, List<BundleFile> files) {
-    script.lines(
-        "check() {",
-        "  [ -f \"$tmp/$1\" ] || fail 23 \"$1 is missing from the delivered bundle\"",
-        "  n=$(($(wc -c < \"$tmp/$1\")))",
-        "  [ \"$n\" -eq \"$2\" ] || fail 23 \"$1 arrived with $n bytes instead of $2\"",
-        "  chmod \"$3\" \"$tmp/$1\" || fail 24 \"cannot set mode $3 on $1\"",
-        "}");
+    List<String> expected = new ArrayList<>();
+    List<String> names = new ArrayList<>();
     List<String> sums = new ArrayList<>();
+    Map<String, List<String>> byMode = new TreeMap<>();
     TreeSet<String> dirs = new TreeSet<>();
     for (BundleFile file : files) {
+      names.add(Shell.quote(file.path()));
+      expected.add(Shell.quote(file.path() + "=" + file.size()));
       int mode = file.secret() ? file.mode() & 0700 : file.mode();
-      script.lines(
-          "check "
-              + Shell.join(
-                  file.path(), Integer.toString(file.size()), String.format("%04o", mode)));
+      byMode
+          .computeIfAbsent(String.format("%04o", mode), m -> new ArrayList<>())
+          .add(Shell.quote(file.path()));
       if (!file.secret()) {
         sums.add(Shell.quote(sha256(file.content()) + "  " + file.path()));
       }
       for (int i = file.path().indexOf('/'); i > 0; i = file.path().indexOf('/', i + 1)) {
-        dirs.add(file.path().substring(0, i));
+        dirs.add(Shell.quote(file.path().substring(0, i)));
       }
     }
+    script.lines(
+        "cd -- \"$tmp\" || fail 21 \"cannot enter $tmp\"",
+        "sizes=$(wc -c -- " + String.join(" ", names) + ") || fail 23 'files are missing'",
+        "ok=0",
+        "while read -r n f; do",
+        "  case \"$f=$n\" in",
+        "    " + String.join("|", expected) + ") ok=$((ok + 1)) ;;",
+        "    total=*) ;;",
+        "    *) fail 23 \"$f arrived with $n bytes, not as sent\" ;;",
+        "  esac",
+        "done <<EOF",
+        "$sizes",
+        "EOF",
+        "[ \"$ok\" -eq " + files.size() + " ] || fail 23 'files are missing from the bundle'");
     if (!sums.isEmpty()) {
       script.lines(
           "if command -v sha256sum >/dev/null 2>&1; then",
-          "  (cd \"$tmp\" && printf '%s\\n' "
+          "  printf '%s\\n' "
               + String.join(" ", sums)
-              + " | sha256sum -c --status -) || fail 23 'the bundle arrived damaged (checksums)'",
+              + " | sha256sum -c --status - || fail 23 'the bundle arrived damaged (checksums)'",
           "fi");
     }
-    for (String sub : dirs) {
-      script.lines("chmod 0750 \"$tmp\"/" + Shell.quote(sub) + " || fail 24 'cannot chmod'");
+    for (Map.Entry<String, List<String>> mode : byMode.entrySet()) {
+      script.lines(
+          "chmod "
+              + mode.getKey()
+              + " -- "
+              + String.join(" ", mode.getValue())
+              + " || fail 24 'cannot set mode "
+              + mode.getKey()
+              + "'");
     }
-    script.lines("chmod 0750 \"$tmp\" || fail 24 'cannot set the mode of the new directory'");
+    script.lines(
+        "chmod 0750 -- . "
+            + String.join(" ", dirs)
+            + " || fail 24 'cannot set the mode of the new directory'",
+        "cd /");
   }
 
   private static void expect(
@@ -404,7 +433,9 @@ public final class SshTransport implements Transport {
               "      if [ -f \"$o/" + MARKER + "\" ]; then mv -- \"$o\" \"$dir\" && break; fi",
               "    done",
               "  fi",
-              "  rm -rf -- \"$litter\"new-* \"$litter\"old-* \"$litter\"tok-*",
+              "  for o in \"$litter\"new-* \"$litter\"old-* \"$litter\"tok-*; do",
+              "    if [ -e \"$o\" ]; then rm -rf -- \"$o\"; fi",
+              "  done",
               "}",
               "refuse_foreign() {",
               "  if [ -e \"$dir\" ] || [ -L \"$dir\" ]; then",

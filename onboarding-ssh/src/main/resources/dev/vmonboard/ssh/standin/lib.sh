@@ -16,16 +16,26 @@ control() {
 # probes it was told to wait for, and only while a container runs or the istio unit is active.
 proxy_ready() {
   control never-ready && return 1
-  probes=$(cat "$STATE/probes" 2>/dev/null || echo 0)
+  probes=0 after=0
+  [ -f "$STATE/probes" ] && read -r probes <"$STATE/probes"
   probes=$((probes + 1))
   echo "$probes" >"$STATE/probes"
-  after=$(cat "$STATE/control/ready-after" 2>/dev/null || echo 0)
+  [ -f "$STATE/control/ready-after" ] && read -r after <"$STATE/control/ready-after"
   [ "$probes" -gt "$after" ] || return 1
   for c in "$STATE"/containers/*; do
-    [ -f "$c/status" ] && [ "$(cat "$c/status")" = running ] && return 0
+    [ -f "$c/status" ] || continue
+    read -r s <"$c/status"
+    [ "$s" = running ] && return 0
   done
   [ -f "$STATE/units/istio/active" ] && return 0
   return 1
+}
+
+# Reads a file's first line with the shell alone (the stand-ins stay cheap: no cat, no forks).
+first_line() {
+  v=''
+  read -r v <"$1"
+  printf '%s\n' "$v"
 }
 
 is_ready_url() {

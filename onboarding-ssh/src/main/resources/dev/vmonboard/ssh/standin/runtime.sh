@@ -4,7 +4,6 @@
 . '@TOOLS@/lib.sh'
 record_call "$@"
 C="$STATE/containers"
-mkdir -p "$C"
 
 valid_name() {
   case $1 in
@@ -61,8 +60,7 @@ cmd_run() {
     return 125
   fi
   mkdir "$C/$name"
-  id=$(printf '%s%s' "$name" "$$" | cksum | cut -d ' ' -f 1)
-  id=$(printf '%064d' "$id")
+  id=$(printf '%08x%08x%048x' "$$" "$(date +%s)" 0)
   echo "$id" >"$C/$name/id"
   echo "$image" >"$C/$name/image"
   if control "exit-at-once-$name" || control exit-at-once-all; then
@@ -77,7 +75,7 @@ cmd_run() {
 }
 
 field() {
-  cat "$C/$1/$2"
+  first_line "$C/$1/$2"
 }
 
 cmd_inspect() {
@@ -131,11 +129,12 @@ cmd_ps() {
     [ "$all" = 1 ] || [ "$s" = running ] || continue
     [ -z "$filter" ] || [ "^$n\$" = "$filter" ] || [ "$n" = "$filter" ] || continue
     if [ "$quiet" = 1 ]; then
-      field "$n" id | cut -c1-12
+      id=$(field "$n" id)
+      printf '%.12s\n' "$id"
     elif [ "$fmt" = '{{.Names}}' ]; then
       echo "$n"
     else
-      printf '%s   %s   %s   %s\n' "$(field "$n" id | cut -c1-12)" "$(field "$n" image)" "$s" "$n"
+      printf '%.12s   %s   %s   %s\n' "$(field "$n" id)" "$(field "$n" image)" "$s" "$n"
     fi
   done
 }
