@@ -19,10 +19,11 @@ import java.util.regex.Pattern;
  * optionally through {@code sudo -n}.
  *
  * <p>{@link #launch} runs in one exec channel: it checks that the VM has {@code curl} or {@code
- * wget}, removes an old container of the same name (its absence is fine), runs the new one from the
- * bundle's {@link ContainerLaunch}, then polls until the container is running and the readiness URL
- * answers, or fails as soon as the container exits (with its exit code and last log lines) or when
- * the readiness timeout passes. Failures carry the runtime's exit code and the last lines of its
+ * wget}, removes an old container of the same name (its absence is fine: a failed {@code rm -f}
+ * counts only if the container is still there), runs the new one from the bundle's {@link
+ * ContainerLaunch}, then polls until the container is running and the readiness URL answers, or
+ * fails as soon as the container exits (with its exit code and last log lines) or when the
+ * readiness timeout passes. Failures carry the runtime's exit code and the last lines of its
  * stderr. Every value (container name, image, paths, arguments) reaches the shell through {@link
  * Shell#quote}; the container name, the image and the readiness URL are also checked against what
  * the runtime accepts, so that a hostile annotation is refused with a clear error.
@@ -100,8 +101,9 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
     RemoteScript script = script(spec, context);
     Readiness.defineProbe(script, true);
     script.lines(
-        "if rt inspect --format '{{.State.Status}}' \"$name\" >/dev/null 2>&1; then",
-        "  rt rm -f \"$name\" >/dev/null || fail 31 \"cannot remove the old container $name\"",
+        "rt rm -f \"$name\" >/dev/null 2>&1 ||"
+            + " if rt inspect --format '{{.State.Status}}' \"$name\" >/dev/null; then",
+        "  fail 31 \"cannot remove the old container $name\"",
         "fi",
         "rt "
             + Shell.join(spec.runArguments(configDir(target)))

@@ -63,9 +63,12 @@ final class SshConnection implements AutoCloseable {
     Capture out = new Capture(MAX_STDOUT, false);
     Capture err = new Capture(STDERR_TAIL, true);
     ChannelExec channel;
+    Thread nudge = null;
     try {
       channel = (ChannelExec) session.openChannel("exec");
-      channels.incrementAndGet();
+      if (channels.getAndIncrement() == 0) {
+        nudge = nudge();
+      }
       channel.setCommand(command.getBytes(StandardCharsets.UTF_8));
       channel.setInputStream(new ByteArrayInputStream(stdin));
       channel.setOutputStream(out, false);
@@ -109,6 +112,9 @@ final class SshConnection implements AutoCloseable {
           where, "interrupted while waiting to " + what + " on " + where, true, e);
     } finally {
       channel.disconnect();
+      if (nudge != null) {
+        nudge.interrupt();
+      }
     }
     if (LOG.isDebugEnabled()) {
       long end = System.nanoTime();
@@ -138,6 +144,34 @@ final class SshConnection implements AutoCloseable {
           true);
     }
     return new ExecResult(exit, out.bytes(), err.text());
+  }
+
+  /**
+   * Works around a stall of about 40 ms on the first channel of a connection: OpenSSH sends a
+   * message of its own right after login ({@code hostkeys-00@openssh.com}); the client's kernel
+   * delays its ACK, and Nagle's algorithm on the server then holds the reply to the channel open
+   * until that ACK. A few SSH_MSG_IGNORE packets while the channel opens make the client send, and
+   * so ACK, at once.
+   */
+  private Thread nudge() {
+    Thread thread =
+        new Thread(
+            () -> {
+              try {
+                for (int i = 0; i < 16; i++) {
+                  Thread.sleep(3);
+                  session.sendIgnore();
+                }
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              } catch (Exception e) {
+                LOG.debug("could not send an SSH_MSG_IGNORE to {}: {}", where, e.toString());
+              }
+            },
+            "vmonboard-ssh-nudge");
+    thread.setDaemon(true);
+    thread.start();
+    return thread;
   }
 
   private static String tail(Capture err) {

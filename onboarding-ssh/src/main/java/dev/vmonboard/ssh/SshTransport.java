@@ -11,8 +11,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,19 +28,18 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
  * bundle as a whole or not at all.
  *
  * <p>The bundle travels as a tar stream on the standard input of one {@code sh -c} script, which
- * unpacks it (with {@code umask 077}) into a new directory next to the config directory, checks
- * every file's size (and, where the VM has {@code sha256sum}, the checksums of the non-secret
- * files), applies the bundle's modes (the token {@code 0600}, the directory {@code 0750}), then
- * moves the previous directory aside and the new one into place, and deletes the previous one. On
- * any failure, a dropped connection included, the script's exit trap deletes the new directory and
- * puts the previous one back; a later delivery also restores and cleans what a killed one left
- * behind. The directory gets a {@code .vmonboard} marker file: an existing non-empty directory
- * without it is never replaced or deleted.
+ * unpacks it into a new directory ({@code 0750}) next to the config directory, each file created
+ * with its bundle mode (the token {@code 0600} from the start: never readable by others, not even
+ * for a moment), checks every file's size, then moves the previous directory aside and the new one
+ * into place, and deletes the previous one. On any failure, a dropped connection included, the
+ * script's exit trap deletes the new directory and puts the previous one back; a later delivery
+ * also restores and cleans what a killed one left behind. The directory gets a {@code .vmonboard}
+ * marker file: an existing non-empty directory without it is never replaced or deleted.
  *
  * <p>What the VM needs: a POSIX {@code sh}, {@code tar} that reads a ustar stream from standard
  * input ({@code tar -xof -}: GNU, BSD and BusyBox tar do), and the POSIX tools {@code mkdir},
- * {@code mv}, {@code rm}, {@code chmod}, {@code ls} and {@code wc}; {@code sha256sum} is used when
- * present. The SSH user must be able to write the config directory's parent.
+ * {@code mv}, {@code rm}, {@code chmod}, {@code ls} and {@code wc}. The SSH user must be able to
+ * write the config directory's parent.
  *
  * <p>The connection is opened through the {@link SshConnector} and shared with the launcher of the
  * same run ({@link StageContext#shared}).
@@ -86,11 +83,11 @@ public final class SshTransport implements Transport {
                 "trap cleanup EXIT",
                 "trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 141' PIPE; trap 'exit 143'"
                     + " TERM",
-                "umask 077",
+                "umask 022",
                 "restore_and_clean",
                 "refuse_foreign",
                 "[ -d \"$parent\" ] || mkdir -p -- \"$parent\" || fail 21 \"cannot create $parent\"",
-                "mkdir -- \"$tmp\" || fail 21 \"cannot write in $parent\"",
+                "mkdir -m 0750 -- \"$tmp\" || fail 21 \"cannot write in $parent\"",
                 "tar -xof - -C \"$tmp\" || fail 22 'the bundle did not arrive whole'");
     appendChecks(script, files);
     script.lines(
@@ -130,11 +127,11 @@ public final class SshTransport implements Transport {
             .lines(
                 "trap 'rm -rf -- \"$tmp\"' EXIT",
                 "trap 'exit 129' HUP; trap 'exit 143' TERM; trap 'exit 141' PIPE",
-                "umask 077",
+                "umask 022",
                 "[ -f \"$dir/"
                     + MARKER
                     + "\" ] || fail 27 \"there is no bundle in $dir to refresh\"",
-                "mkdir -- \"$tmp\" || fail 21 \"cannot write in $parent\"",
+                "mkdir -m 0700 -- \"$tmp\" || fail 21 \"cannot write in $parent\"",
                 "tar -xof - -C \"$tmp\" || fail 22 'the token did not arrive whole'");
     appendChecks(script, files);
     for (BundleFile file : files) {
@@ -213,28 +210,21 @@ public final class SshTransport implements Transport {
   }
 
   /**
-   * Appends the checks of the unpacked files in {@code $tmp}: every size at once with one {@code wc
-   * -c}, the checksums of the non-secret files with one {@code sha256sum} where the VM has it, then
-   * one {@code chmod} per mode (secret files never get group or other bits).
+   * Appends the check of the unpacked files in {@code $tmp}: every size at once with one {@code wc
+   * -c}, then a {@code chmod} only for files whose mode the extraction's {@code umask 022} cannot
+   * give (group or other write bits); every other mode comes from the tar entry itself.
    */
   private static void appendChecks(RemoteScript script, List<BundleFile> files) {
     List<String> expected = new ArrayList<>();
     List<String> names = new ArrayList<>();
-    List<String> sums = new ArrayList<>();
-    Map<String, List<String>> byMode = new TreeMap<>();
-    TreeSet<String> dirs = new TreeSet<>();
+    Map<String, List<String>> chmods = new TreeMap<>();
     for (BundleFile file : files) {
       names.add(Shell.quote(file.path()));
       expected.add(Shell.quote(file.path() + "=" + file.size()));
-      int mode = file.secret() ? file.mode() & 0700 : file.mode();
-      byMode
-          .computeIfAbsent(String.format("%04o", mode), m -> new ArrayList<>())
-          .add(Shell.quote(file.path()));
-      if (!file.secret()) {
-        sums.add(Shell.quote(sha256(file.content()) + "  " + file.path()));
-      }
-      for (int i = file.path().indexOf('/'); i > 0; i = file.path().indexOf('/', i + 1)) {
-        dirs.add(Shell.quote(file.path().substring(0, i)));
+      if ((mode(file) & 0022) != 0) {
+        chmods
+            .computeIfAbsent(String.format("%04o", mode(file)), m -> new ArrayList<>())
+            .add(Shell.quote(file.path()));
       }
     }
     script.lines(
@@ -251,15 +241,7 @@ public final class SshTransport implements Transport {
         "$sizes",
         "EOF",
         "[ \"$ok\" -eq " + files.size() + " ] || fail 23 'files are missing from the bundle'");
-    if (!sums.isEmpty()) {
-      script.lines(
-          "if command -v sha256sum >/dev/null 2>&1; then",
-          "  printf '%s\\n' "
-              + String.join(" ", sums)
-              + " | sha256sum -c --status - || fail 23 'the bundle arrived damaged (checksums)'",
-          "fi");
-    }
-    for (Map.Entry<String, List<String>> mode : byMode.entrySet()) {
+    for (Map.Entry<String, List<String>> mode : chmods.entrySet()) {
       script.lines(
           "chmod "
               + mode.getKey()
@@ -269,11 +251,12 @@ public final class SshTransport implements Transport {
               + mode.getKey()
               + "'");
     }
-    script.lines(
-        "chmod 0750 -- . "
-            + String.join(" ", dirs)
-            + " || fail 24 'cannot set the mode of the new directory'",
-        "cd /");
+    script.lines("cd /");
+  }
+
+  /** The mode a file gets on the VM: the bundle's, never group or other bits for a secret. */
+  private static int mode(BundleFile file) {
+    return file.secret() ? file.mode() & 0700 : file.mode();
   }
 
   private static void expect(
@@ -326,14 +309,14 @@ public final class SshTransport implements Transport {
         for (int i = file.path().indexOf('/'); i > 0; i = file.path().indexOf('/', i + 1)) {
           if (dirs.add(file.path().substring(0, i))) {
             TarArchiveEntry dir = new TarArchiveEntry(file.path().substring(0, i + 1));
-            dir.setMode(040700);
+            dir.setMode(040750);
             tar.putArchiveEntry(dir);
             tar.closeArchiveEntry();
           }
         }
         TarArchiveEntry entry = new TarArchiveEntry(file.path());
         entry.setSize(file.size());
-        entry.setMode(0100600);
+        entry.setMode(0100000 | mode(file));
         tar.putArchiveEntry(entry);
         tar.write(file.content());
         tar.closeArchiveEntry();
@@ -343,14 +326,6 @@ public final class SshTransport implements Transport {
       throw new UncheckedIOException("cannot write a tar stream in memory", e);
     }
     return bytes.toByteArray();
-  }
-
-  private static String sha256(byte[] content) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   private static String suffix() {

@@ -71,8 +71,7 @@ final class StandIns {
           "uname",
           "wc",
           "tee",
-          "scp",
-          "sha256sum");
+          "scp");
 
   private static final List<String> SEARCH = List.of("/usr/bin", "/bin", "/usr/sbin", "/sbin");
   private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]*");
