@@ -11,7 +11,6 @@ import dev.vmonboard.core.Target;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
@@ -44,7 +43,7 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
     this.connector = b.connector;
     this.runtime = b.runtime;
     this.sudo = b.sudo;
-    this.readiness = new Readiness(b.readinessTimeout, b.pollInterval);
+    this.readiness = b.readiness();
   }
 
   /** A builder: docker, no sudo, 120 s readiness timeout polled every 500 ms. */
@@ -53,38 +52,21 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
   }
 
   /** Configures a {@link ContainerProxyLauncher}. */
-  public static final class Builder {
-    private final SshConnector connector;
+  public static final class Builder extends LauncherBuilder<Builder> {
     private String runtime = "docker";
-    private boolean sudo;
-    private Duration readinessTimeout = Duration.ofSeconds(120);
-    private Duration pollInterval = Duration.ofMillis(500);
 
     private Builder(SshConnector connector) {
-      this.connector = Objects.requireNonNull(connector, "connector");
+      super(connector);
+    }
+
+    @Override
+    Builder self() {
+      return this;
     }
 
     /** Uses {@code podman} instead of {@code docker}. */
     public Builder podman() {
       this.runtime = "podman";
-      return this;
-    }
-
-    /** Runs the runtime through {@code sudo -n} (which must not ask for a password). */
-    public Builder sudo() {
-      this.sudo = true;
-      return this;
-    }
-
-    /** How long to wait for the proxy to answer ready (120 s if unset). */
-    public Builder readinessTimeout(Duration timeout) {
-      this.readinessTimeout = Objects.requireNonNull(timeout);
-      return this;
-    }
-
-    /** How often to probe readiness (500 ms if unset). */
-    public Builder pollInterval(Duration interval) {
-      this.pollInterval = Objects.requireNonNull(interval);
       return this;
     }
 
@@ -115,20 +97,12 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
             + " case $state in created|restarting) state=starting ;; esac",
         "rt logs --tail 20 \"$name\" >&2 2>&1;"
             + " why=\" (exit code $(rt inspect --format '{{.State.ExitCode}}' \"$name\" 2>&1))\"");
-    long started = System.nanoTime();
-    VmSession session = VmSession.of(connector, target, context);
-    context.progress("starting " + what + " and waiting until it answers ready");
-    ExecResult result =
-        session.run("start the proxy " + what, script, new byte[0], readiness.execLimit(), context);
-    if (result.exitCode() != 0) {
-      throw session.failure(
-          "start the proxy " + what,
-          result,
-          context,
-          false,
-          Readiness.hint(result.exitCode(), DOWN_HINT));
-    }
-    return Readiness.ready(what, result, started);
+    return readiness.launch(
+        VmSession.of(connector, target, context),
+        what,
+        script,
+        context,
+        code -> Readiness.hint(code, DOWN_HINT));
   }
 
   @Override
@@ -143,14 +117,8 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
         "probe >/dev/null 2>&1; rc=$?",
         "if [ $rc -eq 0 ]; then echo ready; elif [ $rc -eq 2 ]; then echo unknown; else echo"
             + " not-ready; fi");
-    VmSession session = VmSession.of(connector, target, context);
-    ExecResult result =
-        session.run("read the proxy's status", script, new byte[0], Duration.ofMinutes(1), context);
-    String out = result.stdoutText().strip();
+    String out = Readiness.query(VmSession.of(connector, target, context), script, context);
     String what = "container " + spec.containerName();
-    if (result.exitCode() != 0) {
-      throw session.failure("read the proxy's status", result, context, true, null);
-    }
     if (out.equals("absent")) {
       return ProxyStatus.of(ProxyStatus.State.ABSENT, "no " + what);
     }
@@ -256,13 +224,13 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
     if (!CONTAINER_NAME.matcher(spec.containerName()).matches()) {
       problems.add(
           "container name '"
-              + printable(spec.containerName())
+              + RemoteScript.printable(spec.containerName())
               + "' (letters, digits, '_', '.', '-'; starting with a letter or digit)");
     }
     if (!IMAGE.matcher(spec.image()).matches()) {
       problems.add(
           "image '"
-              + printable(spec.image())
+              + RemoteScript.printable(spec.image())
               + "' (a registry/repository:tag or @digest reference)");
     }
     if (!problems.isEmpty()) {
@@ -274,10 +242,6 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
           "fix the proxy-container-name / proxy-image-hub annotations or the image settings");
     }
     return spec;
-  }
-
-  private static String printable(String value) {
-    return value.replaceAll("\\p{Cntrl}", "?");
   }
 
   @Override

@@ -5,6 +5,7 @@ import dev.vmonboard.core.StageContext;
 import dev.vmonboard.core.StageException;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.function.IntFunction;
 import java.util.regex.Pattern;
 
 /**
@@ -44,7 +45,7 @@ final class Readiness {
           "the readiness URL of "
               + context.workload()
               + " is not a plain http(s) URL: '"
-              + url.replaceAll("\\p{Cntrl}", "?")
+              + RemoteScript.printable(url)
               + "'",
           "use a URL such as http://localhost:15021/healthz/ready");
     }
@@ -100,8 +101,38 @@ final class Readiness {
         "done");
   }
 
+  /**
+   * Runs a launch script (which ends with {@link #appendWait}) in one channel and returns the ready
+   * status, or throws with the script's exit code, stderr tail and {@code hint}.
+   */
+  ProxyStatus launch(
+      VmSession session,
+      String what,
+      RemoteScript script,
+      StageContext context,
+      IntFunction<String> hint) {
+    long started = System.nanoTime();
+    context.progress("starting " + what + " and waiting until it answers ready");
+    String task = "start the proxy " + what;
+    ExecResult result = session.run(task, script, new byte[0], execLimit(), context);
+    if (result.exitCode() != 0) {
+      throw session.failure(task, result, context, false, hint.apply(result.exitCode()));
+    }
+    return ready(what, result, started);
+  }
+
+  /** Runs a status script and returns its output; a failure is transient. */
+  static String query(VmSession session, RemoteScript script, StageContext context) {
+    String task = "read the proxy's status";
+    ExecResult result = session.run(task, script, new byte[0], Duration.ofMinutes(1), context);
+    if (result.exitCode() != 0) {
+      throw session.failure(task, result, context, true, null);
+    }
+    return result.stdoutText().strip();
+  }
+
   /** The status of a successful launch from its output ({@code ready N}). */
-  static ProxyStatus ready(String what, ExecResult result, long startedNanos) {
+  private static ProxyStatus ready(String what, ExecResult result, long startedNanos) {
     String out = result.stdoutText().strip();
     String probes = out.startsWith("ready ") ? out.substring(6).strip() : "";
     int count = probes.matches("\\d{1,9}") ? Integer.parseInt(probes) + 1 : 1;

@@ -47,6 +47,11 @@ final class RemoteScript {
     return this;
   }
 
+  /** {@code value} for an error message: control characters (a newline) shown as {@code ?}. */
+  static String printable(String value) {
+    return value.replaceAll("\\p{Cntrl}", "?");
+  }
+
   /** The command for the exec request: {@code sh -c 'SCRIPT'}. */
   String command() {
     return Shell.join("sh", "-c", text.toString());

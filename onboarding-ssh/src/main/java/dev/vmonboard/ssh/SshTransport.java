@@ -96,14 +96,7 @@ public final class SshTransport implements Transport {
         "fi",
         "mv -- \"$tmp\" \"$dir\" || fail 25 'cannot move the new bundle into place'",
         "echo delivered");
-    VmSession session = VmSession.of(connector, target, context);
-    expect(
-        "deliver the bundle",
-        session.run("deliver the bundle", script, tar(files), DELIVERY_LIMIT, context),
-        "delivered",
-        target,
-        context,
-        session);
+    run("deliver the bundle", script, tar(files), "delivered", target, context);
   }
 
   /**
@@ -145,14 +138,7 @@ public final class SshTransport implements Transport {
               + path);
     }
     script.lines("echo delivered");
-    VmSession session = VmSession.of(connector, target, context);
-    expect(
-        "deliver the token",
-        session.run("deliver the token", script, tar(files), DELIVERY_LIMIT, context),
-        "delivered",
-        target,
-        context,
-        session);
+    run("deliver the token", script, tar(files), "delivered", target, context);
   }
 
   @Override
@@ -167,14 +153,7 @@ public final class SshTransport implements Transport {
                 "rm -rf -- \"$dir\" || fail 26 \"cannot delete $dir\"",
                 "rm -rf -- \"$litter\"old-*",
                 "echo removed");
-    VmSession session = VmSession.of(connector, target, context);
-    expect(
-        "remove the bundle",
-        session.run("remove the bundle", script, new byte[0], DELIVERY_LIMIT, context),
-        "removed",
-        target,
-        context,
-        session);
+    run("remove the bundle", script, new byte[0], "removed", target, context);
   }
 
   @Override
@@ -259,13 +238,19 @@ public final class SshTransport implements Transport {
     return file.secret() ? file.mode() & 0700 : file.mode();
   }
 
-  private static void expect(
+  /**
+   * Runs {@code script} on the run's shared session with {@code stdin}; anything but exit code 0
+   * and {@code marker} on stdout is a failure with a hint for its exit code.
+   */
+  private void run(
       String what,
-      ExecResult result,
+      RemoteScript script,
+      byte[] stdin,
       String marker,
       Target target,
-      StageContext context,
-      VmSession session) {
+      StageContext context) {
+    VmSession session = VmSession.of(connector, target, context);
+    ExecResult result = session.run(what, script, stdin, DELIVERY_LIMIT, context);
     if (result.exitCode() == 0 && result.stdoutText().strip().equals(marker)) {
       return;
     }
@@ -376,7 +361,7 @@ public final class SshTransport implements Transport {
               + " "
               + problem
               + ": '"
-              + dir.replaceAll("\\p{Cntrl}", "?")
+              + RemoteScript.printable(dir)
               + "'",
           "fix the proxy-config-dir annotation or the default config directory");
     }

@@ -11,7 +11,6 @@ import dev.vmonboard.core.Target;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
@@ -37,7 +36,7 @@ public final class SystemdProxyLauncher implements ProxyLauncher {
   private SystemdProxyLauncher(Builder b) {
     this.connector = b.connector;
     this.sudo = b.sudo;
-    this.readiness = new Readiness(b.readinessTimeout, b.pollInterval);
+    this.readiness = b.readiness();
   }
 
   /** A builder: no sudo, 120 s readiness timeout polled every 500 ms. */
@@ -46,31 +45,14 @@ public final class SystemdProxyLauncher implements ProxyLauncher {
   }
 
   /** Configures a {@link SystemdProxyLauncher}. */
-  public static final class Builder {
-    private final SshConnector connector;
-    private boolean sudo;
-    private Duration readinessTimeout = Duration.ofSeconds(120);
-    private Duration pollInterval = Duration.ofMillis(500);
+  public static final class Builder extends LauncherBuilder<Builder> {
 
     private Builder(SshConnector connector) {
-      this.connector = Objects.requireNonNull(connector, "connector");
+      super(connector);
     }
 
-    /** Runs installs and {@code systemctl} through {@code sudo -n}. */
-    public Builder sudo() {
-      this.sudo = true;
-      return this;
-    }
-
-    /** How long to wait for the proxy to answer ready (120 s if unset). */
-    public Builder readinessTimeout(Duration timeout) {
-      this.readinessTimeout = Objects.requireNonNull(timeout);
-      return this;
-    }
-
-    /** How often to probe readiness (500 ms if unset). */
-    public Builder pollInterval(Duration interval) {
-      this.pollInterval = Objects.requireNonNull(interval);
+    @Override
+    Builder self() {
       return this;
     }
 
@@ -136,22 +118,17 @@ public final class SystemdProxyLauncher implements ProxyLauncher {
             + " systemctl is-active \"$svc\" 2>/dev/null); case $state in"
             + " activating|reloading) state=starting ;; esac; fi",
         "as_root systemctl status \"$svc\" >&2 2>&1");
-    long started = System.nanoTime();
-    VmSession session = VmSession.of(connector, target, context);
-    String what = "service " + spec.serviceName();
-    context.progress("installing the bundle and starting " + what);
-    ExecResult result =
-        session.run("start the proxy " + what, script, new byte[0], readiness.execLimit(), context);
-    if (result.exitCode() != 0) {
-      String hint =
-          result.exitCode() == 41
-              ? "deliver the bundle before starting the proxy"
-              : result.exitCode() == 42 || result.exitCode() == 43
-                  ? "the SSH user needs root rights for the installs and systemctl: use sudo()"
-                  : Readiness.hint(result.exitCode(), "the service stopped: read its status above");
-      throw session.failure("start the proxy " + what, result, context, false, hint);
-    }
-    return Readiness.ready(what, result, started);
+    return readiness.launch(
+        VmSession.of(connector, target, context),
+        "service " + spec.serviceName(),
+        script,
+        context,
+        code ->
+            code == 41
+                ? "deliver the bundle before starting the proxy"
+                : code == 42 || code == 43
+                    ? "the SSH user needs root rights for the installs and systemctl: use sudo()"
+                    : Readiness.hint(code, "the service stopped: read its status above"));
   }
 
   @Override
@@ -165,13 +142,7 @@ public final class SystemdProxyLauncher implements ProxyLauncher {
         "fi",
         "probe >/dev/null 2>&1; rc=$?",
         "if [ $rc -eq 0 ]; then echo ready; else echo not-ready; fi");
-    VmSession session = VmSession.of(connector, target, context);
-    ExecResult result =
-        session.run("read the proxy's status", script, new byte[0], Duration.ofMinutes(1), context);
-    if (result.exitCode() != 0) {
-      throw session.failure("read the proxy's status", result, context, true, null);
-    }
-    String out = result.stdoutText().strip();
+    String out = Readiness.query(VmSession.of(connector, target, context), script, context);
     String what = "service " + spec.serviceName();
     if (out.startsWith("stopped")) {
       return ProxyStatus.of(ProxyStatus.State.STOPPED, what + " is " + out.substring(7).strip());
@@ -258,16 +229,18 @@ public final class SystemdProxyLauncher implements ProxyLauncher {
   private RemoteScript script(SystemdLaunch spec, Target target, StageContext context) {
     List<String> problems = new ArrayList<>();
     if (!UNIT.matcher(spec.serviceName()).matches()) {
-      problems.add("service name '" + printable(spec.serviceName()) + "'");
+      problems.add("service name '" + RemoteScript.printable(spec.serviceName()) + "'");
     }
     for (SystemdLaunch.FileInstall install : spec.installs()) {
       if (!install.destination().startsWith("/")
           || install.destination().chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
-        problems.add("destination '" + printable(install.destination()) + "' (absolute path)");
+        problems.add(
+            "destination '" + RemoteScript.printable(install.destination()) + "' (absolute path)");
       }
       if (!ACCOUNT.matcher(install.owner()).matches()
           || !ACCOUNT.matcher(install.group()).matches()) {
-        problems.add("owner '" + printable(install.owner() + ":" + install.group()) + "'");
+        problems.add(
+            "owner '" + RemoteScript.printable(install.owner() + ":" + install.group()) + "'");
       }
     }
     if (!problems.isEmpty()) {
@@ -296,10 +269,6 @@ public final class SystemdProxyLauncher implements ProxyLauncher {
           "use ContainerProxyLauncher for container bundles");
     }
     return (SystemdLaunch) bundle.launch();
-  }
-
-  private static String printable(String value) {
-    return value.replaceAll("\\p{Cntrl}", "?");
   }
 
   @Override
