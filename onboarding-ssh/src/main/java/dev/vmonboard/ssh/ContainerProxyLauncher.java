@@ -84,7 +84,7 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
     Readiness.defineProbe(script, true);
     script.lines(
         "rt rm -f \"$name\" >/dev/null 2>&1 ||"
-            + " if rt inspect --format '{{.State.Status}}' \"$name\" >/dev/null; then",
+            + " if rt inspect --format '{{.State.Status}}' \"$name\" >/dev/null 2>&1; then",
         "  fail 31 \"cannot remove the old container $name\"",
         "fi",
         "rt "

@@ -17,11 +17,14 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.sshd.common.config.keys.AuthorizedKeyEntry;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.config.keys.PublicKeyEntry;
 import org.apache.sshd.common.config.keys.PublicKeyEntryResolver;
 import org.apache.sshd.common.keyprovider.KeyPairProvider;
+import org.apache.sshd.common.session.Session;
+import org.apache.sshd.common.session.SessionListener;
 import org.apache.sshd.server.SshServer;
 import org.apache.sshd.server.auth.pubkey.KeySetPublickeyAuthenticator;
 import org.apache.sshd.server.shell.InvertedShellWrapper;
@@ -77,6 +80,7 @@ public final class EmbeddedVm implements AutoCloseable {
   private final StandIns standIns;
   private final PublicKey hostKey;
   private final List<String> commands = Collections.synchronizedList(new ArrayList<>());
+  private final AtomicInteger sessions = new AtomicInteger();
 
   private EmbeddedVm(SshServer server, Path base, Path root, StandIns standIns, PublicKey hostKey) {
     this.server = server;
@@ -169,6 +173,13 @@ public final class EmbeddedVm implements AutoCloseable {
               "LANG", "C",
               "USER", System.getProperty("user.name"),
               "LOGNAME", System.getProperty("user.name"));
+      server.addSessionListener(
+          new SessionListener() {
+            @Override
+            public void sessionCreated(Session session) {
+              vm.sessions.incrementAndGet();
+            }
+          });
       server.setCommandFactory(
           (channel, command) -> {
             vm.commands.add(command);
@@ -214,6 +225,11 @@ public final class EmbeddedVm implements AutoCloseable {
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** How many SSH connections the VM has accepted. */
+  public int connectionsAccepted() {
+    return sessions.get();
   }
 
   /** Every command string the VM received in an exec request, in order. */
