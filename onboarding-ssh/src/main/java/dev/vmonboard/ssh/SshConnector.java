@@ -210,6 +210,10 @@ public final class SshConnector {
       session.setHostKeyRepository(verifier);
       session.setIdentityRepository(new FixedIdentities(keys));
       session.setConfig("StrictHostKeyChecking", "yes");
+      // Two round trips fewer per login (about 100 ms at 25 ms each way): no "none" request to
+      // learn the methods, and each key is offered signed instead of being asked about first.
+      session.setConfig("enable_auth_none", "no");
+      session.setConfig("enable_pubkey_auth_query", "no");
       session.setConfig(
           "PreferredAuthentications", password == null ? "publickey" : "publickey,password");
       if (password != null) {
