@@ -1,0 +1,249 @@
+package dev.vmonboard.ssh;
+
+import com.jcraft.jsch.ChannelExec;
+import com.jcraft.jsch.JSchException;
+import com.jcraft.jsch.Session;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One logged-in SSH connection to one VM, and the one primitive the SDK needs on it: run a command
+ * in one exec channel, with bytes on its standard input, and collect exit code and output.
+ *
+ * <p>Commands are built by the callers with {@code Shell.quote}/{@code Shell.join}; this class
+ * never logs a command or its input (a bundle holds a token), only what the caller calls it.
+ */
+final class SshConnection implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SshConnection.class);
+  private static final int MAX_STDOUT = 4 << 20;
+  private static final int STDERR_TAIL = 8 << 10;
+
+  private final Session session;
+  private final String where;
+  private final AtomicInteger channels = new AtomicInteger();
+
+  SshConnection(Session session, String where) {
+    this.session = session;
+    this.where = where;
+  }
+
+  /** {@code user@host:port}, for messages. */
+  String where() {
+    return where;
+  }
+
+  /** How many exec channels this connection has opened. */
+  int channelsOpened() {
+    return channels.get();
+  }
+
+  boolean isOpen() {
+    return session.isConnected();
+  }
+
+  /**
+   * Runs {@code command} in one exec channel, feeds it {@code stdin} then end-of-file, and waits
+   * for it to finish; a non-zero exit is a result, not an exception.
+   *
+   * @param what a short description for errors and logs ("deliver the bundle"), never secret
+   * @throws SshException if the channel cannot be opened, the connection drops, or the command does
+   *     not finish within {@code timeout} (the channel is then closed)
+   */
+  ExecResult exec(String what, String command, byte[] stdin, Duration timeout) throws SshException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Capture out = new Capture(MAX_STDOUT, false);
+    Capture err = new Capture(STDERR_TAIL, true);
+    ChannelExec channel;
+    Thread nudge = null;
+    try {
+      channel = (ChannelExec) session.openChannel("exec");
+      if (channels.getAndIncrement() == 0) {
+        nudge = nudge();
+      }
+      channel.setCommand(command.getBytes(StandardCharsets.UTF_8));
+      channel.setInputStream(new ByteArrayInputStream(stdin));
+      channel.setOutputStream(out, false);
+      channel.setErrStream(err, false);
+      channel.connect((int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis())));
+    } catch (JSchException e) {
+      throw new SshException(
+          where,
+          "cannot " + what + " on " + where + ": the SSH channel did not open: " + e.getMessage(),
+          true,
+          e);
+    }
+    long opened = System.nanoTime();
+    long eof = opened;
+    try {
+      boolean finished = out.awaitClosed(deadline);
+      eof = System.nanoTime();
+      while (finished && !channel.isClosed()) {
+        if (System.nanoTime() - deadline > 0) {
+          finished = false;
+          break;
+        }
+        Thread.sleep(1);
+      }
+      if (!finished) {
+        throw new SshException(
+            where,
+            "cannot "
+                + what
+                + " on "
+                + where
+                + ": no answer within "
+                + timeout.toMillis()
+                + " ms; the remote command was abandoned"
+                + tail(err),
+            true);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SshException(
+          where, "interrupted while waiting to " + what + " on " + where, true, e);
+    } finally {
+      channel.disconnect();
+      if (nudge != null) {
+        nudge.interrupt();
+      }
+    }
+    if (LOG.isDebugEnabled()) {
+      long end = System.nanoTime();
+      LOG.debug(
+          "{} on {}: channel open in {} ms, output ended after {} ms, closed after {} ms",
+          what,
+          where,
+          (opened - (deadline - timeout.toNanos())) / 1_000_000,
+          (eof - opened) / 1_000_000,
+          (end - eof) / 1_000_000);
+    }
+    int exit = channel.getExitStatus();
+    if (exit < 0) {
+      boolean dropped = !session.isConnected();
+      throw new SshException(
+          where,
+          "cannot "
+              + what
+              + " on "
+              + where
+              + (dropped
+                  ? ": the connection was lost before the command finished"
+                  : ": the command ended without an exit status (signal "
+                      + channel.getExitSignal()
+                      + ")")
+              + tail(err),
+          true);
+    }
+    return new ExecResult(exit, out.bytes(), err.text());
+  }
+
+  /**
+   * Works around a stall of about 40 ms on the first channel of a connection: OpenSSH sends a
+   * message of its own right after login ({@code hostkeys-00@openssh.com}); the client's kernel
+   * delays its ACK, and Nagle's algorithm on the server then holds the reply to the channel open
+   * until that ACK. A few SSH_MSG_IGNORE packets while the channel opens make the client send, and
+   * so ACK, at once.
+   */
+  private Thread nudge() {
+    Thread thread =
+        new Thread(
+            () -> {
+              try {
+                for (int i = 0; i < 16; i++) {
+                  Thread.sleep(3);
+                  session.sendIgnore();
+                }
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              } catch (Exception e) {
+                LOG.debug("could not send an SSH_MSG_IGNORE to {}: {}", where, e.toString());
+              }
+            },
+            "vmonboard-ssh-nudge");
+    thread.setDaemon(true);
+    thread.start();
+    return thread;
+  }
+
+  private static String tail(Capture err) {
+    String text = new ExecResult(0, new byte[0], err.text()).lastErrorLines(3);
+    return text.isEmpty() ? "" : "; stderr: " + text;
+  }
+
+  @Override
+  public void close() {
+    session.disconnect();
+  }
+
+  @Override
+  public String toString() {
+    return "SshConnection[" + where + "]";
+  }
+
+  /**
+   * Collects a stream JSch writes into: up to a limit (or only the last bytes, for stderr), and
+   * tells when JSch closes it at the remote end-of-file.
+   */
+  private static final class Capture extends OutputStream {
+    private final int limit;
+    private final boolean keepTail;
+    private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    private final CountDownLatch closed = new CountDownLatch(1);
+    private boolean truncated;
+
+    Capture(int limit, boolean keepTail) {
+      this.limit = limit;
+      this.keepTail = keepTail;
+    }
+
+    @Override
+    public synchronized void write(int b) {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public synchronized void write(byte[] b, int off, int len) {
+      if (buffer.size() + len <= limit) {
+        buffer.write(b, off, len);
+        return;
+      }
+      truncated = true;
+      if (keepTail) {
+        byte[] all = buffer.toByteArray();
+        buffer.reset();
+        int keep = Math.max(0, limit - len);
+        buffer.write(all, Math.max(0, all.length - keep), Math.min(keep, all.length));
+        buffer.write(b, off + Math.max(0, len - limit), Math.min(len, limit));
+      } else {
+        buffer.write(b, off, Math.max(0, limit - buffer.size()));
+      }
+    }
+
+    @Override
+    public void close() {
+      closed.countDown();
+    }
+
+    boolean awaitClosed(long deadline) throws InterruptedException {
+      return closed.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    }
+
+    synchronized byte[] bytes() {
+      return buffer.toByteArray();
+    }
+
+    synchronized String text() {
+      String s = buffer.toString(StandardCharsets.UTF_8);
+      return truncated && keepTail ? "..." + s : s;
+    }
+  }
+}

@@ -1,0 +1,121 @@
+package dev.vmonboard.ssh;
+
+import dev.vmonboard.core.StageContext;
+import dev.vmonboard.core.StageException;
+import dev.vmonboard.core.Target;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The one SSH connection of one workload's run to its VM, shared by the transport and the launcher
+ * through {@link StageContext#shared}: the first stage opens it, the pipeline closes it at the end
+ * of the run. A connection that dropped (a transient failure the pipeline retries) is opened anew.
+ */
+final class VmSession implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(VmSession.class);
+
+  private final SshConnector connector;
+  private final Target target;
+  private SshConnection connection;
+  private int connections;
+
+  private VmSession(SshConnector connector, Target target) {
+    this.connector = connector;
+    this.target = target;
+  }
+
+  /** The run's session with {@code target}; the first caller's connector opens it. */
+  static VmSession of(SshConnector connector, Target target, StageContext context) {
+    return context.shared(VmSession.class, () -> new VmSession(connector, target));
+  }
+
+  /**
+   * Runs {@code script} with {@code /bin/sh} on the VM in one exec channel, {@code stdin} on its
+   * standard input, within the stage's deadline.
+   *
+   * @param what what the script does, for messages ("deliver the bundle")
+   * @throws StageException if the VM cannot be reached or the script cannot finish (transient)
+   */
+  synchronized ExecResult run(
+      String what, RemoteScript script, byte[] stdin, Duration limit, StageContext context) {
+    SshConnection c = connection(context);
+    Duration timeout = limit.compareTo(context.remaining()) < 0 ? limit : context.remaining();
+    MDC.put("host", c.where());
+    try {
+      return c.exec(
+          what, script.command(), stdin, timeout.isZero() ? Duration.ofMillis(1) : timeout);
+    } catch (SshException e) {
+      throw StageException.transientFailure(
+          what + " for " + context.workload() + ": " + e.getMessage(),
+          "check the VM and its network, then run again",
+          e);
+    } finally {
+      MDC.remove("host");
+    }
+  }
+
+  private SshConnection connection(StageContext context) {
+    if (connection != null && connection.isOpen()) {
+      return connection;
+    }
+    if (connection != null) {
+      LOG.debug("connection to {} was lost; reconnecting", connection.where());
+      connection.close();
+    }
+    try {
+      connection = connector.connect(target.host(), target.port(), target.user().orElse(null));
+      connections++;
+      return connection;
+    } catch (SshException e) {
+      String message = "cannot reach the VM of " + context.workload() + ": " + e.getMessage();
+      String hint =
+          e.isTransient()
+              ? "check that the VM is up and reachable on " + target.host() + ":" + target.port()
+              : "fix the SSH credentials or host key for " + target.host() + ", then run again";
+      throw new StageException(message, hint, e.isTransient(), e);
+    }
+  }
+
+  /**
+   * The failure of a script that ran but exited non-zero: exit code and the last lines of its
+   * stderr (which the SDK's scripts keep free of secrets), with what to do about it.
+   */
+  StageException failure(
+      String what, ExecResult result, StageContext context, boolean transientFailure, String hint) {
+    String where = connection == null ? target.host() : connection.where();
+    return new StageException(
+        what
+            + " for "
+            + context.workload()
+            + " on "
+            + where
+            + " failed with exit code "
+            + result.exitCode()
+            + ": "
+            + result.lastErrorLines(5),
+        hint,
+        transientFailure,
+        null);
+  }
+
+  /** How many SSH connections this run opened (1 unless one dropped). */
+  synchronized int connectionsOpened() {
+    return connections;
+  }
+
+  /** How many exec channels this run opened over all its connections. */
+  synchronized int channelsOpened() {
+    return connection == null ? 0 : connection.channelsOpened();
+  }
+
+  @Override
+  public synchronized void close() {
+    if (connection != null) {
+      connection.close();
+      connection = null;
+    }
+  }
+}

@@ -1,0 +1,196 @@
+package dev.vmonboard.ssh;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.vmonboard.core.Bundle;
+import dev.vmonboard.core.BundleFile;
+import dev.vmonboard.core.Stage;
+import dev.vmonboard.core.StageContext;
+import dev.vmonboard.core.StageException;
+import dev.vmonboard.core.Target;
+import dev.vmonboard.core.testing.Canary;
+import dev.vmonboard.core.testing.TransportContract.DeliveredFile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Modes, atomic replacement and faults of SshTransport against an embedded VM. */
+class SshTransportTest {
+
+  @TempDir static Path dir;
+  static TestVm vm;
+  private StageContext.Standalone context;
+
+  @BeforeAll
+  static void start() throws IOException {
+    vm = TestVm.start(dir);
+  }
+
+  @AfterAll
+  static void stop() {
+    vm.close();
+  }
+
+  @AfterEach
+  void closeContext() {
+    if (context != null) {
+      context.close();
+    }
+  }
+
+  private StageContext ctx() {
+    if (context != null) {
+      context.close();
+    }
+    context = TestVm.context(Stage.DELIVER);
+    return context;
+  }
+
+  private static SshTransport transport() {
+    return SshTransport.using(vm.connector);
+  }
+
+  private static Map<String, DeliveredFile> files(Target target) {
+    return SshTransportContractTest.readDirectory(Path.of(target.configDir())).orElseThrow();
+  }
+
+  /** Temporary siblings the transport may leave: must be none once it is done. */
+  private static List<Path> litter(Target target) throws IOException {
+    Path configDir = Path.of(target.configDir());
+    try (Stream<Path> siblings = Files.list(configDir.getParent())) {
+      return siblings
+          .filter(p -> p.getFileName().toString().startsWith("." + configDir.getFileName()))
+          .toList();
+    }
+  }
+
+  @Test
+  void writesTheTokenOwnerOnlyAndTheDirectoryNotWorldReadable() throws Exception {
+    Target target = vm.newTarget();
+    transport().deliver(Bundles.container("v1"), target, ctx());
+    Map<String, DeliveredFile> files = files(target);
+    assertThat(files.get("istio-token").mode()).isEqualTo(0600);
+    assertThat(files.get("sidecar.env").mode()).isEqualTo(0644);
+    assertThat(TestVm.mode(Path.of(target.configDir()))).isEqualTo(0750);
+    assertThat(litter(target)).isEmpty();
+    Canary.assertAbsent("commands received by the VM", vm.vm.receivedCommands());
+  }
+
+  @Test
+  void replacesTheTokenAloneInPlace() throws Exception {
+    Target target = vm.newTarget();
+    Bundle v1 = Bundles.container("v1");
+    transport().deliver(v1, target, ctx());
+    Bundle v2 = Bundles.container("v2");
+    transport().deliverToken(v2, target, ctx());
+    Map<String, DeliveredFile> files = files(target);
+    assertThat(files.get("istio-token").text()).endsWith("-v2");
+    assertThat(files.get("istio-token").mode()).isEqualTo(0600);
+    assertThat(files.get("sidecar.env").text()).isEqualTo("VERSION=v1\n");
+    assertThat(litter(target)).isEmpty();
+  }
+
+  @Test
+  void keepsThePreviousBundleWhenTheConnectionIsCutMidTransfer() throws Exception {
+    Target target = vm.newTarget();
+    transport().deliver(Bundles.container("v1"), target, ctx());
+    byte[] large = new byte[4 << 20];
+    new Random(7).nextBytes(large);
+    Bundle v2 =
+        Bundle.builder()
+            .from(Bundles.container("v2"))
+            .addFiles(BundleFile.of("large.bin", 0644, large))
+            .build();
+    try (TcpRelay relay = TcpRelay.cuttingAfter(vm.vm.port(), 1 << 20)) {
+      Files.writeString(
+          vm.knownHosts,
+          vm.vm.knownHostsLine().replace(":" + vm.vm.port() + " ", ":" + relay.port() + " ") + "\n",
+          java.nio.file.StandardOpenOption.APPEND);
+      Target viaRelay = Target.builder().from(target).port(relay.port()).build();
+      assertThatThrownBy(() -> transport().deliver(v2, viaRelay, ctx()))
+          .isInstanceOf(StageException.class)
+          .satisfies(e -> assertThat(((StageException) e).isTransient()).isTrue())
+          .satisfies(Canary::assertAbsent);
+    }
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .untilAsserted(() -> assertThat(litter(target)).isEmpty());
+    Map<String, DeliveredFile> files = files(target);
+    assertThat(files).doesNotContainKey("large.bin");
+    assertThat(files.get("sidecar.env").text()).isEqualTo("VERSION=v1\n");
+  }
+
+  @Test
+  void reportsAConfigDirectoryThatCannotBeWritten() throws Exception {
+    Path file = Files.writeString(vm.vm.root().resolve("not-a-directory"), "x");
+    Target target = vm.target(file.resolve("istio-proxy").toString());
+    assertThatThrownBy(() -> transport().deliver(Bundles.container("v1"), target, ctx()))
+        .isInstanceOf(StageException.class)
+        .hasMessageContaining("deliver the bundle for ns/vm-1 on ")
+        .hasMessageContaining("exit code 21")
+        .hasMessageContaining("cannot create")
+        .satisfies(e -> assertThat(((StageException) e).isTransient()).isFalse())
+        .satisfies(
+            e -> assertThat(((StageException) e).hint().orElseThrow()).contains("may write"));
+  }
+
+  @Test
+  void refusesToReplaceOrDeleteADirectoryItDidNotWrite() throws Exception {
+    Path foreign = Files.createDirectories(vm.vm.root().resolve("etc/important"));
+    Files.writeString(foreign.resolve("keep.conf"), "precious");
+    Target target = vm.target(foreign.toString());
+    assertThatThrownBy(() -> transport().deliver(Bundles.container("v1"), target, ctx()))
+        .hasMessageContaining("exit code 20")
+        .hasMessageContaining("holds files vmonboard did not write");
+    assertThatThrownBy(() -> transport().remove(target, ctx()))
+        .hasMessageContaining("exit code 20");
+    assertThat(foreign.resolve("keep.conf")).hasContent("precious");
+    assertThat(litter(target)).isEmpty();
+  }
+
+  @Test
+  void removeDeletesTheBundleAndWhatAKilledDeliveryLeftBehind() throws Exception {
+    Target target = vm.newTarget();
+    transport().deliver(Bundles.container("v1"), target, ctx());
+    Path configDir = Path.of(target.configDir());
+    Files.createDirectory(
+        configDir.resolveSibling("." + configDir.getFileName() + ".vmonboard-new-deadbeef"));
+    transport().remove(target, ctx());
+    assertThat(configDir).doesNotExist();
+    assertThat(litter(target)).isEmpty();
+  }
+
+  @Test
+  void aDeliveryPutsBackABundleThatAKilledSwapLeftAside() throws Exception {
+    Target target = vm.newTarget();
+    transport().deliver(Bundles.container("v1"), target, ctx());
+    Path configDir = Path.of(target.configDir());
+    Files.move(
+        configDir,
+        configDir.resolveSibling("." + configDir.getFileName() + ".vmonboard-old-0123456789ab"));
+    assertThatThrownBy(() -> transport().deliverToken(Bundles.container("v2"), target, ctx()))
+        .hasMessageContaining("no bundle");
+    transport().remove(target, ctx());
+    assertThat(configDir).doesNotExist();
+    assertThat(litter(target)).isEmpty();
+  }
+
+  @Test
+  void describesTheDeliveryWithoutTheToken() {
+    List<String> plan = transport().describeDelivery(Bundles.container("v1"), vm.newTarget());
+    assertThat(plan.get(0)).contains("one exec channel");
+    Canary.assertAbsent("plan", plan);
+  }
+}

@@ -1,0 +1,144 @@
+package dev.vmonboard.ssh;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A user-space TCP relay on loopback for tests and the benchmark (this kernel has no netem): it
+ * forwards to a target port, optionally delays every chunk by a fixed time in each direction, and
+ * can cut a connection after a number of bytes from the client.
+ */
+final class TcpRelay implements AutoCloseable {
+
+  private final ServerSocket server;
+  private final int targetPort;
+  private final long delayNanos;
+  private final long cutAfterBytes;
+  private final AtomicInteger connections = new AtomicInteger();
+  private volatile boolean closed;
+
+  private TcpRelay(int targetPort, long delayMillis, long cutAfterBytes) throws IOException {
+    this.server = new ServerSocket(0, 200, InetAddress.getLoopbackAddress());
+    this.targetPort = targetPort;
+    this.delayNanos = TimeUnit.MILLISECONDS.toNanos(delayMillis);
+    this.cutAfterBytes = cutAfterBytes;
+    Thread acceptor = new Thread(this::accept, "relay-accept-" + server.getLocalPort());
+    acceptor.setDaemon(true);
+    acceptor.start();
+  }
+
+  /** Delays every chunk by {@code delayMillis} each way. */
+  static TcpRelay delaying(int targetPort, long delayMillis) throws IOException {
+    return new TcpRelay(targetPort, delayMillis, Long.MAX_VALUE);
+  }
+
+  /** Cuts each connection once the client has sent {@code bytes}. */
+  static TcpRelay cuttingAfter(int targetPort, long bytes) throws IOException {
+    return new TcpRelay(targetPort, 0, bytes);
+  }
+
+  int port() {
+    return server.getLocalPort();
+  }
+
+  int connections() {
+    return connections.get();
+  }
+
+  private void accept() {
+    while (!closed) {
+      try {
+        Socket client = server.accept();
+        connections.incrementAndGet();
+        Socket upstream = new Socket();
+        upstream.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort));
+        client.setTcpNoDelay(true);
+        upstream.setTcpNoDelay(true);
+        AtomicLong sent = new AtomicLong();
+        pump(client, upstream, sent, cutAfterBytes);
+        pump(upstream, client, new AtomicLong(), Long.MAX_VALUE);
+      } catch (IOException e) {
+        if (!closed) {
+          continue;
+        }
+      }
+    }
+  }
+
+  private void pump(Socket from, Socket to, AtomicLong counter, long limit) {
+    LinkedBlockingQueue<Chunk> queue = new LinkedBlockingQueue<>();
+    Thread reader =
+        new Thread(
+            () -> {
+              byte[] buffer = new byte[32 * 1024];
+              try (InputStream in = from.getInputStream()) {
+                for (int n; (n = in.read(buffer)) > 0; ) {
+                  if (counter.addAndGet(n) > limit) {
+                    break;
+                  }
+                  queue.add(new Chunk(java.util.Arrays.copyOf(buffer, n), delayNanos));
+                }
+              } catch (IOException e) {
+                // the other side or the relay closed
+              }
+              queue.add(new Chunk(null, delayNanos));
+            });
+    Thread writer =
+        new Thread(
+            () -> {
+              try (OutputStream out = to.getOutputStream()) {
+                for (Chunk c = queue.take(); c.data != null; c = queue.take()) {
+                  long wait = c.due - System.nanoTime();
+                  if (wait > 0) {
+                    TimeUnit.NANOSECONDS.sleep(wait);
+                  }
+                  out.write(c.data);
+                  out.flush();
+                }
+              } catch (IOException | InterruptedException e) {
+                // closed
+              } finally {
+                closeQuietly(from);
+                closeQuietly(to);
+              }
+            });
+    reader.setDaemon(true);
+    writer.setDaemon(true);
+    reader.start();
+    writer.start();
+  }
+
+  private static void closeQuietly(Socket s) {
+    try {
+      s.close();
+    } catch (IOException e) {
+      // nothing to do
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    closed = true;
+    server.close();
+  }
+
+  /** Bytes and when they may be passed on; a null {@code data} ends the stream. */
+  private static final class Chunk {
+    final byte[] data;
+    final long due;
+
+    Chunk(byte[] data, long delayNanos) {
+      this.data = data;
+      this.due = System.nanoTime() + delayNanos;
+    }
+  }
+}
