@@ -24,6 +24,14 @@ public interface ProxyLauncher {
   /** The current status of {@code bundle}'s proxy on {@code target}. */
   ProxyStatus status(Bundle bundle, Target target, StageContext context);
 
+  /**
+   * Makes a running proxy use the token just delivered by {@link Transport#deliverToken}, without
+   * restarting it. The default does nothing: it suits launchers whose proxy reads the token where
+   * the transport put it. A launcher that installs copies of bundle files elsewhere (systemd)
+   * re-installs the token here.
+   */
+  default void reloadToken(Bundle bundle, Target target, StageContext context) {}
+
   /** Stops and removes {@code bundle}'s proxy; an absent proxy is fine. */
   void remove(Bundle bundle, Target target, StageContext context);
 

@@ -250,6 +250,7 @@ final class WorkloadRun {
               Stage.DELIVER_TOKEN,
               ctx -> {
                 settings.transport().deliverToken(bundle, prepared.target(), ctx);
+                settings.launcher().reloadToken(bundle, prepared.target(), ctx);
                 return null;
               });
           record(stages, record);
