@@ -88,9 +88,7 @@ public final class InMemoryRegistrar extends InMemoryStage implements Registrar 
     List<Workload> matching = new ArrayList<>();
     for (Workload workload : workloads.values()) {
       boolean inNamespace = selector.namespace().map(workload.namespace()::equals).orElse(true);
-      Map<String, String> labels = new HashMap<>(workload.metadataLabels());
-      labels.putAll(workload.labels());
-      if (inNamespace && labels.entrySet().containsAll(wanted.entrySet())) {
+      if (inNamespace && workload.metadataLabels().entrySet().containsAll(wanted.entrySet())) {
         matching.add(workload);
       }
     }
