@@ -63,7 +63,6 @@ final class StandIns {
           "sleep",
           "sort",
           "tail",
-          "tar",
           "touch",
           "tr",
           "true",

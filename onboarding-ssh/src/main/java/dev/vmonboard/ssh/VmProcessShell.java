@@ -51,7 +51,7 @@ final class VmProcessShell implements InvertedShell {
   @Override
   public void destroy(ChannelSession channel) {
     if (process != null && process.isAlive()) {
-      // The shell first, so that its traps run; then whatever it left running (a sleep, a tar).
+      // The shell first, so that its traps run; then whatever it left running (a sleep, a runtime).
       process.destroy();
       process.descendants().forEach(ProcessHandle::destroy);
     }
