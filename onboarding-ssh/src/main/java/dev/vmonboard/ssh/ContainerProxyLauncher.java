@@ -22,12 +22,13 @@ import java.util.regex.Pattern;
  * ContainerLaunch#prepareCommands(String) prepare commands} (creates the {@linkplain
  * ContainerLaunch#hostDirectories() host directories} owner-only, as the SSH user, and copies their
  * seed files in, such as the root certificate), removes an old container of the same name (its
- * absence is fine: a failed {@code rm -f} counts only if the container is still there), runs the
- * new one from the bundle's {@link ContainerLaunch}, then polls until the container is running and
- * the readiness URL answers, or fails as soon as the container exits (with its exit code and last
- * log lines) or when the readiness timeout passes. Failures carry the runtime's exit code and the
- * last lines of its stderr. {@link #remove} removes the container, then deletes the host
- * directories, so that offboarding leaves nothing of the proxy on the VM.
+ * absence is fine: a failed {@code rm -f} counts only when the run then fails and a container of
+ * that name is still there, not one the failed run created), runs the new one from the bundle's
+ * {@link ContainerLaunch}, then polls until the container is running and the readiness URL answers,
+ * or fails as soon as the container exits (with its exit code and last log lines) or when the
+ * readiness timeout passes. Failures carry the runtime's exit code and the last lines of its
+ * stderr. {@link #remove} removes the container, then deletes the host directories, so that
+ * offboarding leaves nothing of the proxy on the VM.
  *
  * <p>Every value (container name, image, paths, arguments) reaches the shell through {@link
  * Shell#quote}; the container name, the image and the readiness URL are also checked against what
@@ -97,13 +98,17 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
               + Shell.quote("cannot prepare " + command.get(command.size() - 1)));
     }
     script.lines(
-        "rt rm -f \"$name\" >/dev/null 2>&1 ||"
-            + " if rt inspect --format '{{.State.Status}}' \"$name\" >/dev/null 2>&1; then",
-        "  fail 31 \"cannot remove the old container $name\"",
-        "fi",
-        "rt "
-            + Shell.join(spec.runArguments(configDir))
-            + " >/dev/null || fail 32 \"$runtime run exited with code $?\"");
+        "rt rm -f \"$name\" >/dev/null 2>&1 || kept=1",
+        "rt " + Shell.join(spec.runArguments(configDir)) + " >/dev/null || {",
+        "  rc=$?",
+        "  if [ -n \"${kept:-}\" ]; then",
+        "    case $(rt inspect --format '{{.State.Status}}' \"$name\" 2>/dev/null) in",
+        "      '' | created) ;;",
+        "      *) fail 31 \"cannot remove the old container $name\" ;;",
+        "    esac",
+        "  fi",
+        "  fail 32 \"$runtime run exited with code $rc\"",
+        "}");
     readiness.appendWait(
         script,
         "container $name",

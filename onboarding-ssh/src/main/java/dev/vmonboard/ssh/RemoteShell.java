@@ -15,6 +15,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One {@code sh} on the VM, in one exec channel, that runs the scripts of every stage of a
@@ -53,6 +55,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class RemoteShell implements AutoCloseable {
 
+  private static final Logger LOG = LoggerFactory.getLogger(RemoteShell.class);
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final int MAX_OUTPUT = 4 << 20;
   private static final int STDERR_TAIL = 8 << 10;
@@ -88,8 +91,10 @@ final class RemoteShell implements AutoCloseable {
    * chunk follows the request at once, and a shell that cannot start shows as a closed channel.
    */
   static RemoteShell open(Session session, String where) throws JSchException, IOException {
+    long start = System.nanoTime();
     RemoteShell shell = new RemoteShell(session, where);
     shell.channel.connect(0);
+    LOG.debug("shell on {} opened in {} ms", where, (System.nanoTime() - start) / 1_000_000);
     return shell;
   }
 
@@ -136,6 +141,14 @@ final class RemoteShell implements AutoCloseable {
     if (answer == null) {
       abandon();
       throw failure(what, deadline, timeout, null);
+    }
+    if (LOG.isDebugEnabled()) {
+      LOG.debug(
+          "{} on {}: {} bytes sent, answered after {} ms",
+          what,
+          where,
+          chunk.length,
+          (System.nanoTime() - deadline + timeout.toNanos()) / 1_000_000);
     }
     return parse(answer, tag, end);
   }

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,10 +33,12 @@ final class SshConnection implements AutoCloseable {
   private final Session session;
   private final String where;
   private final AtomicInteger channels = new AtomicInteger();
+  private final AtomicLong allChannels;
 
-  SshConnection(Session session, String where) {
+  SshConnection(Session session, String where, AtomicLong allChannels) {
     this.session = session;
     this.where = where;
+    this.allChannels = allChannels;
   }
 
   /** {@code user@host:port}, for messages. */
@@ -68,7 +71,7 @@ final class SshConnection implements AutoCloseable {
     Thread nudge = null;
     try {
       channel = (ChannelExec) session.openChannel("exec");
-      if (channels.getAndIncrement() == 0) {
+      if (opened() == 0) {
         nudge = nudge();
       }
       channel.setCommand(command.getBytes(StandardCharsets.UTF_8));
@@ -156,7 +159,7 @@ final class SshConnection implements AutoCloseable {
    * @throws SshException if the channel does not open (transient)
    */
   RemoteShell openShell(String what) throws SshException {
-    Thread nudge = channels.getAndIncrement() == 0 ? nudge() : null;
+    Thread nudge = opened() == 0 ? nudge() : null;
     try {
       return RemoteShell.open(session, where);
     } catch (JSchException | IOException e) {
@@ -170,6 +173,12 @@ final class SshConnection implements AutoCloseable {
         nudge.interrupt();
       }
     }
+  }
+
+  /** Counts a channel about to open; returns how many this connection had opened before. */
+  private int opened() {
+    allChannels.incrementAndGet();
+    return channels.getAndIncrement();
   }
 
   /**

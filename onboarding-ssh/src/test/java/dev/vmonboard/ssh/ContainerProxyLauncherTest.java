@@ -102,6 +102,31 @@ class ContainerProxyLauncherTest {
   }
 
   @Test
+  void reportsAnOldContainerThatCannotBeRemoved() throws Exception {
+    TestVm vm = vm(EmbeddedVm.HttpClient.BOTH);
+    Bundle bundle = Bundles.container("v1");
+    Target target = delivered(vm, bundle);
+    launcher(vm).build().launch(bundle, target, context());
+    vm.vm.containerResistsRemoval("istio-proxy");
+    assertThatThrownBy(() -> launcher(vm).build().launch(bundle, target, context()))
+        .isInstanceOf(StageException.class)
+        .hasMessageContaining("exit code 31")
+        .hasMessageContaining("cannot remove the old container istio-proxy");
+    assertThat(vm.vm.containers()).containsEntry("istio-proxy", "running");
+  }
+
+  @Test
+  void aFirstStartRemovesNothingAndRunsOnce() throws Exception {
+    TestVm vm = vm(EmbeddedVm.HttpClient.BOTH);
+    Bundle bundle = Bundles.container("v1");
+    Target target = delivered(vm, bundle);
+    launcher(vm).build().launch(bundle, target, context());
+    assertThat(vm.vm.toolCalls())
+        .extracting(call -> call.get(0) + " " + call.get(1))
+        .containsExactly("docker rm", "docker run", "docker inspect", "curl -fsS");
+  }
+
+  @Test
   void pollsUntilReadyWithWgetWhenTheVmHasNoCurl() throws Exception {
     TestVm vm = vm(EmbeddedVm.HttpClient.WGET);
     vm.vm.readyAfterProbes(3);
