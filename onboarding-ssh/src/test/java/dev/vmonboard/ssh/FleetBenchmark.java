@@ -16,6 +16,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * Issue 7's fleet benchmark: onboards the same number of VMs (one real OpenSSH {@code sshd}, one
@@ -73,11 +77,19 @@ public final class FleetBenchmark {
           Round ours = round(setup, delayed, "c" + concurrency, vms, concurrency, false);
           print(setup.network(delayed), "onboardAll (pipeline)", ours, baseline);
         }
+        int widest = Arrays.stream(concurrencies).max().orElse(1);
+        print(
+            setup.network(delayed),
+            "login only (ceiling)",
+            loginsOnly(setup, delayed, vms, widest),
+            baseline);
       }
       System.out.println(
           "old tool: 1 connection, mkdir + 4 x scp -t + docker rm + docker run, no check;"
               + " onboardAll: SshTransport + ContainerProxyLauncher, readiness verified;"
-              + " cpu: per VM, server = sshd and all it ran, jvm = this process");
+              + " login only: connect, authenticate, disconnect, nothing else, the most VMs/s"
+              + " any SSH onboarding can reach here; cpu: per VM, server = sshd and all it ran,"
+              + " jvm = this process");
     }
   }
 
@@ -110,6 +122,49 @@ public final class FleetBenchmark {
         r.serverCpu(),
         r.clientCpu(),
         r.failures());
+  }
+
+  /** {@code count} logins and nothing else, {@code concurrency} at a time. */
+  private static Round loginsOnly(BenchmarkSetup setup, boolean delayed, int count, int concurrency)
+      throws Exception {
+    SshConnector connector = setup.connector;
+    long connections = connector.connectionsOpened();
+    long serverCpu = setup.serverCpuMillis();
+    long clientCpu = BenchmarkSetup.clientCpuMillis();
+    ExecutorService pool = Executors.newFixedThreadPool(concurrency);
+    long start = System.nanoTime();
+    int failures = 0;
+    try {
+      List<Future<?>> logins = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        logins.add(
+            pool.submit(
+                () -> {
+                  connector.connect("127.0.0.1", setup.port(delayed), null).close();
+                  return null;
+                }));
+      }
+      for (Future<?> login : logins) {
+        try {
+          login.get();
+        } catch (ExecutionException e) {
+          failures++;
+        }
+      }
+    } finally {
+      pool.shutdown();
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    Thread.sleep(200);
+    return new Round(
+        concurrency,
+        count,
+        seconds,
+        (double) (connector.connectionsOpened() - connections) / count,
+        0,
+        (double) (setup.serverCpuMillis() - serverCpu) / count,
+        (double) (BenchmarkSetup.clientCpuMillis() - clientCpu) / count,
+        failures);
   }
 
   /** One round: {@code vms} new VMs onboarded, timed; then offboarded (not timed). */
