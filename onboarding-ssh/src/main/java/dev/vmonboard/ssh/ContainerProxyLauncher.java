@@ -112,7 +112,11 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
     readiness.appendWait(
         script,
         "container $name",
-        "state=$(rt inspect --format '{{.State.Status}}' \"$name\" 2>/dev/null) || state=missing;"
+        // The runtime's words inline, not the rt function: the command substitution then runs
+        // the runtime in its own process, without one more fork.
+        "state=$("
+            + Shell.join(prefix())
+            + " inspect --format '{{.State.Status}}' \"$name\" 2>/dev/null) || state=missing;"
             + " case $state in created|restarting) state=starting ;; esac",
         "rt logs --tail 20 \"$name\" >&2 2>&1;"
             + " why=\" (exit code $(rt inspect --format '{{.State.ExitCode}}' \"$name\" 2>&1))\"");
