@@ -17,15 +17,23 @@ import java.util.regex.Pattern;
  * Starts the proxy as a container on the VM with {@code docker} (the default) or {@code podman},
  * optionally through {@code sudo -n}.
  *
- * <p>{@link #launch} runs in one exec channel: it checks that the VM has {@code curl} or {@code
- * wget}, removes an old container of the same name (its absence is fine: a failed {@code rm -f}
- * counts only if the container is still there), runs the new one from the bundle's {@link
- * ContainerLaunch}, then polls until the container is running and the readiness URL answers, or
- * fails as soon as the container exits (with its exit code and last log lines) or when the
+ * <p>{@link #launch} runs as one script, in the run's shell (the same exec channel as the
+ * delivery): it checks that the VM has {@code curl} or {@code wget}, runs the launch's {@linkplain
+ * ContainerLaunch#prepareCommands(String) prepare commands} (creates the {@linkplain
+ * ContainerLaunch#hostDirectories() host directories} owner-only, as the SSH user, and copies their
+ * seed files in, such as the root certificate), removes an old container of the same name (its
+ * absence is fine: a failed {@code rm -f} counts only when the run then fails and a container of
+ * that name is still there, not one the failed run created), runs the new one from the bundle's
+ * {@link ContainerLaunch}, then polls until the container is running and the readiness URL answers,
+ * or fails as soon as the container exits (with its exit code and last log lines) or when the
  * readiness timeout passes. Failures carry the runtime's exit code and the last lines of its
- * stderr. Every value (container name, image, paths, arguments) reaches the shell through {@link
+ * stderr. {@link #remove} removes the container, then deletes the host directories, so that
+ * offboarding leaves nothing of the proxy on the VM.
+ *
+ * <p>Every value (container name, image, paths, arguments) reaches the shell through {@link
  * Shell#quote}; the container name, the image and the readiness URL are also checked against what
- * the runtime accepts, so that a hostile annotation is refused with a clear error.
+ * the runtime accepts, and the config directory as the transport checks it, so that a hostile
+ * annotation is refused with a clear error.
  */
 public final class ContainerProxyLauncher implements ProxyLauncher {
 
@@ -79,21 +87,36 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
   @Override
   public ProxyStatus launch(Bundle bundle, Target target, StageContext context) {
     ContainerLaunch spec = spec(bundle, context);
+    String configDir = ConfigDir.of(target, context).path();
     String what = "container " + spec.containerName();
     RemoteScript script = script(spec, context);
     Readiness.defineProbe(script, true);
+    for (List<String> command : spec.prepareCommands(configDir)) {
+      script.lines(
+          Shell.join(command)
+              + " || fail 36 "
+              + Shell.quote("cannot prepare " + command.get(command.size() - 1)));
+    }
     script.lines(
-        "rt rm -f \"$name\" >/dev/null 2>&1 ||"
-            + " if rt inspect --format '{{.State.Status}}' \"$name\" >/dev/null 2>&1; then",
-        "  fail 31 \"cannot remove the old container $name\"",
-        "fi",
-        "rt "
-            + Shell.join(spec.runArguments(configDir(target)))
-            + " >/dev/null || fail 32 \"$runtime run exited with code $?\"");
+        "rt rm -f \"$name\" >/dev/null 2>&1 || kept=1",
+        "rt " + Shell.join(spec.runArguments(configDir)) + " >/dev/null || {",
+        "  rc=$?",
+        "  if [ -n \"${kept:-}\" ]; then",
+        "    case $(rt inspect --format '{{.State.Status}}' \"$name\" 2>/dev/null) in",
+        "      '' | created) ;;",
+        "      *) fail 31 \"cannot remove the old container $name\" ;;",
+        "    esac",
+        "  fi",
+        "  fail 32 \"$runtime run exited with code $rc\"",
+        "}");
     readiness.appendWait(
         script,
         "container $name",
-        "state=$(rt inspect --format '{{.State.Status}}' \"$name\" 2>/dev/null) || state=missing;"
+        // The runtime's words inline, not the rt function: the command substitution then runs
+        // the runtime in its own process, without one more fork.
+        "state=$("
+            + Shell.join(prefix())
+            + " inspect --format '{{.State.Status}}' \"$name\" 2>/dev/null) || state=missing;"
             + " case $state in created|restarting) state=starting ;; esac",
         "rt logs --tail 20 \"$name\" >&2 2>&1;"
             + " why=\" (exit code $(rt inspect --format '{{.State.ExitCode}}' \"$name\" 2>&1))\"");
@@ -102,7 +125,13 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
         what,
         script,
         context,
-        code -> Readiness.hint(code, DOWN_HINT));
+        code ->
+            code == 36
+                ? "check that "
+                    + target.user().orElse("the SSH user")
+                    + " may create directories next to "
+                    + configDir
+                : Readiness.hint(code, DOWN_HINT));
   }
 
   @Override
@@ -112,10 +141,10 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
     Readiness.defineProbe(script, false);
     script.lines(
         "state=$(rt inspect --format '{{.State.Status}}' \"$name\" 2>/dev/null) || {"
-            + " echo absent; exit 0; }",
-        "if [ \"$state\" != running ]; then echo \"stopped $state\"; exit 0; fi",
+            + " say absent; exit 0; }",
+        "if [ \"$state\" != running ]; then say \"stopped $state\"; exit 0; fi",
         "probe >/dev/null 2>&1; rc=$?",
-        "if [ $rc -eq 0 ]; then echo ready; elif [ $rc -eq 2 ]; then echo unknown; else echo"
+        "if [ $rc -eq 0 ]; then say ready; elif [ $rc -eq 2 ]; then say unknown; else say"
             + " not-ready; fi");
     String out = Readiness.query(VmSession.of(connector, target, context), script, context);
     String what = "container " + spec.containerName();
@@ -139,16 +168,20 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
   @Override
   public void remove(Bundle bundle, Target target, StageContext context) {
     ContainerLaunch spec = spec(bundle, context);
+    String configDir = ConfigDir.of(target, context).path();
     RemoteScript script =
         script(spec, context)
             .lines(
                 "if rt inspect --format '{{.State.Status}}' \"$name\" >/dev/null 2>&1; then",
                 "  rt rm -f \"$name\" >/dev/null || fail 31 \"cannot remove container $name\"",
-                "fi",
-                "echo removed");
+                "fi");
+    for (ContainerLaunch.HostDirectory directory : spec.hostDirectories()) {
+      String path = Shell.quote(directory.path(configDir));
+      script.lines("rm -rf -- " + path + " || fail 37 'cannot delete '" + path);
+    }
+    script.lines("say removed");
     VmSession session = VmSession.of(connector, target, context);
-    ExecResult result =
-        session.run("remove the proxy", script, new byte[0], Duration.ofMinutes(2), context);
+    ExecResult result = session.run("remove the proxy", script, Duration.ofMinutes(2), context);
     if (result.exitCode() != 0) {
       throw session.failure(
           "remove the proxy container " + spec.containerName(),
@@ -165,31 +198,49 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
       return List.of("cannot start " + bundle.launch().getClass().getSimpleName() + " here");
     }
     ContainerLaunch spec = (ContainerLaunch) bundle.launch();
-    List<String> words = new ArrayList<>(prefix());
-    words.addAll(spec.runArguments(configDir(target)));
-    return List.of(
-        "ssh " + target.host() + ":" + target.port() + ": one exec channel:",
+    String configDir = ConfigDir.trimmed(target.configDir());
+    List<String> lines = new ArrayList<>();
+    lines.add(VmSession.plan(target, "one script in the run's exec channel (after the delivery):"));
+    for (List<String> command : spec.prepareCommands(configDir)) {
+      lines.add("  " + Shell.join(command));
+    }
+    lines.add(
         "  "
             + Shell.join(prefix())
             + " rm -f "
             + Shell.quote(spec.containerName())
-            + " (if present)",
-        "  " + Shell.join(words),
+            + " (if present)");
+    List<String> words = new ArrayList<>(prefix());
+    words.addAll(spec.runArguments(configDir));
+    lines.add("  " + Shell.join(words));
+    lines.add(
         "  poll "
             + spec.readinessUrl()
             + " until ready ("
             + readiness.timeout().toSeconds()
             + " s)");
+    return lines;
   }
 
   @Override
   public List<String> describeRemoval(Bundle bundle, Target target) {
-    String name =
-        bundle.launch() instanceof ContainerLaunch
-            ? ((ContainerLaunch) bundle.launch()).containerName()
-            : "?";
-    return List.of(
-        "ssh " + target.host() + ": " + Shell.join(prefix()) + " rm -f " + Shell.quote(name));
+    if (!(bundle.launch() instanceof ContainerLaunch)) {
+      return List.of("cannot remove " + bundle.launch().getClass().getSimpleName() + " here");
+    }
+    ContainerLaunch spec = (ContainerLaunch) bundle.launch();
+    String configDir = ConfigDir.trimmed(target.configDir());
+    List<String> lines = new ArrayList<>();
+    lines.add(
+        VmSession.plan(
+            target,
+            Shell.join(prefix())
+                + " rm -f "
+                + Shell.quote(spec.containerName())
+                + " (if present)"));
+    for (ContainerLaunch.HostDirectory directory : spec.hostDirectories()) {
+      lines.add("  rm -rf -- " + Shell.quote(directory.path(configDir)));
+    }
+    return lines;
   }
 
   private RemoteScript script(ContainerLaunch spec, StageContext context) {
@@ -202,11 +253,6 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
 
   private List<String> prefix() {
     return sudo ? List.of("sudo", "-n", runtime) : List.of(runtime);
-  }
-
-  private static String configDir(Target target) {
-    String dir = target.configDir().replaceAll("/+$", "");
-    return dir.isEmpty() ? "/" : dir;
   }
 
   private static ContainerLaunch spec(Bundle bundle, StageContext context) {

@@ -258,6 +258,11 @@ public final class EmbeddedVm implements AutoCloseable {
     standIns.containerExitsAtOnce(containerName);
   }
 
+  /** Makes every later {@code rm} of the container of this name fail, as a stuck container does. */
+  public void containerResistsRemoval(String containerName) {
+    standIns.containerResistsRemoval(containerName);
+  }
+
   /** Makes the readiness endpoint never answer ready. */
   public void neverReady() {
     standIns.control("never-ready", "");

@@ -84,7 +84,7 @@ final class Readiness {
         "while :; do",
         "  " + stateCheck,
         "  case $state in",
-        "    running) if probe >/dev/null 2>&1; then echo \"ready $i\"; exit 0; fi ;;",
+        "    running) if probe >/dev/null 2>&1; then say \"ready $i\"; exit 0; fi ;;",
         "    starting) ;;",
         "    *) why=''; " + whenDown + "; fail 34 \"" + what + " is $state$why\" ;;",
         "  esac",
@@ -114,7 +114,7 @@ final class Readiness {
     long started = System.nanoTime();
     context.progress("starting " + what + " and waiting until it answers ready");
     String task = "start the proxy " + what;
-    ExecResult result = session.run(task, script, new byte[0], execLimit(), context);
+    ExecResult result = session.run(task, script, execLimit(), context);
     if (result.exitCode() != 0) {
       throw session.failure(task, result, context, false, hint.apply(result.exitCode()));
     }
@@ -124,7 +124,7 @@ final class Readiness {
   /** Runs a status script and returns its output; a failure is transient. */
   static String query(VmSession session, RemoteScript script, StageContext context) {
     String task = "read the proxy's status";
-    ExecResult result = session.run(task, script, new byte[0], Duration.ofMinutes(1), context);
+    ExecResult result = session.run(task, script, Duration.ofMinutes(1), context);
     if (result.exitCode() != 0) {
       throw session.failure(task, result, context, true, null);
     }

@@ -4,13 +4,17 @@ import dev.vmonboard.core.Shell;
 import java.util.List;
 
 /**
- * A POSIX {@code sh} script run in one exec channel: a fixed prelude ({@code set -u}, a {@code
- * fail} function that prints {@code vmonboard: MESSAGE} to stderr and exits with a code), variables
+ * A POSIX {@code sh} script the SDK runs on a VM: a fixed prelude ({@code set -u}, a {@code fail}
+ * function that prints {@code vmonboard: MESSAGE} to stderr and exits with a code), variables
  * assigned from values through {@link Shell#quote}, then lines written by the SDK.
  *
- * <p>Values never appear in the script other than as quoted assignments; lines refer to them as
- * {@code "$var"}. The whole script reaches the VM as {@code sh -c 'SCRIPT'}, so the login shell of
- * the SSH user (bash, zsh, ...) only ever parses one quoted word.
+ * <p>Values never appear in the script other than as quoted assignments or quoted file contents;
+ * lines refer to them as {@code "$var"}. Lines report results with {@code say WORDS} (defined by
+ * {@link RemoteShell}, which runs the script and tells these lines apart from diagnostics); every
+ * other output of the script, its commands' standard output included, counts as diagnostics.
+ *
+ * <p>A script may hold a secret (a token written by {@link #writeFile}): {@link #toString()} never
+ * shows its text, and only {@link RemoteShell} reads it, to send it over the SSH channel.
  */
 final class RemoteScript {
 
@@ -47,18 +51,70 @@ final class RemoteScript {
     return this;
   }
 
+  /**
+   * Appends a line that creates the file {@code target} (a shell word, such as {@code
+   * "$tmp"/'istio-token'}) with exactly {@code content}, written by the shell's built-in {@code
+   * printf}: no process is started and the content never appears in a command line. The file gets
+   * mode {@code 0666} less the current {@code umask}. On failure the script fails with {@code
+   * failCode}.
+   */
+  RemoteScript writeFile(String target, byte[] content, int failCode, String what) {
+    text.append("printf ")
+        .append(Shell.quote(printfFormat(content)))
+        .append(" > ")
+        .append(target)
+        .append(" || fail ")
+        .append(failCode)
+        .append(' ')
+        .append(Shell.quote("cannot write " + what))
+        .append('\n');
+    return this;
+  }
+
+  /**
+   * {@code content} as a {@code printf} format that prints it byte for byte: printable ASCII and
+   * newlines as they are, {@code %} as {@code %%}, a backslash as {@code \\}, every other byte
+   * (quotes, control characters, NUL, bytes above 127) as a three-digit octal escape. A leading
+   * {@code -} is escaped too, so that {@code printf} never takes the format for an option.
+   */
+  static String printfFormat(byte[] content) {
+    StringBuilder format = new StringBuilder(content.length + content.length / 8 + 16);
+    for (byte b : content) {
+      int c = b & 0xff;
+      if (c == '-' && format.length() == 0) {
+        format.append("\\055");
+      } else if (c == '\n') {
+        format.append('\n');
+      } else if (c == '%') {
+        format.append("%%");
+      } else if (c == '\\') {
+        format.append("\\\\");
+      } else if (c >= 0x20 && c < 0x7f && c != '\'') {
+        format.append((char) c);
+      } else {
+        format
+            .append('\\')
+            .append((char) ('0' + (c >> 6)))
+            .append((char) ('0' + ((c >> 3) & 7)))
+            .append((char) ('0' + (c & 7)));
+      }
+    }
+    return format.toString();
+  }
+
   /** {@code value} for an error message: control characters (a newline) shown as {@code ?}. */
   static String printable(String value) {
     return value.replaceAll("\\p{Cntrl}", "?");
   }
 
-  /** The command for the exec request: {@code sh -c 'SCRIPT'}. */
-  String command() {
-    return Shell.join("sh", "-c", text.toString());
+  /** The script's text, for {@link RemoteShell} only: it may hold a secret. */
+  String text() {
+    return text.toString();
   }
 
+  /** The size only: the text may hold a secret. */
   @Override
   public String toString() {
-    return text.toString();
+    return "RemoteScript[" + text.length() + " chars]";
   }
 }

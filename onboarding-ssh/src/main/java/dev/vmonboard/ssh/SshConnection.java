@@ -4,19 +4,22 @@ import com.jcraft.jsch.ChannelExec;
 import com.jcraft.jsch.JSchException;
 import com.jcraft.jsch.Session;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One logged-in SSH connection to one VM, and the one primitive the SDK needs on it: run a command
- * in one exec channel, with bytes on its standard input, and collect exit code and output.
+ * One logged-in SSH connection to one VM, and what the SDK runs on it: a {@link RemoteShell} that
+ * runs the scripts of a workload's run in one exec channel, or a single command in an exec channel
+ * of its own, with bytes on its standard input ({@link #exec}; tests and the benchmark's old-tool
+ * pattern).
  *
  * <p>Commands are built by the callers with {@code Shell.quote}/{@code Shell.join}; this class
  * never logs a command or its input (a bundle holds a token), only what the caller calls it.
@@ -30,10 +33,12 @@ final class SshConnection implements AutoCloseable {
   private final Session session;
   private final String where;
   private final AtomicInteger channels = new AtomicInteger();
+  private final AtomicLong allChannels;
 
-  SshConnection(Session session, String where) {
+  SshConnection(Session session, String where, AtomicLong allChannels) {
     this.session = session;
     this.where = where;
+    this.allChannels = allChannels;
   }
 
   /** {@code user@host:port}, for messages. */
@@ -66,7 +71,7 @@ final class SshConnection implements AutoCloseable {
     Thread nudge = null;
     try {
       channel = (ChannelExec) session.openChannel("exec");
-      if (channels.getAndIncrement() == 0) {
+      if (opened() == 0) {
         nudge = nudge();
       }
       channel.setCommand(command.getBytes(StandardCharsets.UTF_8));
@@ -147,19 +152,50 @@ final class SshConnection implements AutoCloseable {
   }
 
   /**
+   * Opens a {@link RemoteShell}: one exec channel running {@code sh}, which runs the scripts of a
+   * run one after the other.
+   *
+   * @param what what the shell is opened for, for errors ("deliver the bundle"), never secret
+   * @throws SshException if the channel does not open (transient)
+   */
+  RemoteShell openShell(String what) throws SshException {
+    Thread nudge = opened() == 0 ? nudge() : null;
+    try {
+      return RemoteShell.open(session, where);
+    } catch (JSchException | IOException e) {
+      throw new SshException(
+          where,
+          "cannot " + what + " on " + where + ": the SSH channel did not open: " + e.getMessage(),
+          true,
+          e);
+    } finally {
+      if (nudge != null) {
+        nudge.interrupt();
+      }
+    }
+  }
+
+  /** Counts a channel about to open; returns how many this connection had opened before. */
+  private int opened() {
+    allChannels.incrementAndGet();
+    return channels.getAndIncrement();
+  }
+
+  /**
    * Works around a stall of about 40 ms on the first channel of a connection: OpenSSH sends a
    * message of its own right after login ({@code hostkeys-00@openssh.com}); the client's kernel
    * delays its ACK, and Nagle's algorithm on the server then holds the reply to the channel open
    * until that ACK. A few SSH_MSG_IGNORE packets while the channel opens make the client send, and
-   * so ACK, at once.
+   * so ACK, at once: after 2, 6, 14, 30, 62 and 126 ms (the message arrives half a round trip after
+   * the login), fewer the sooner the channel opens; each costs both ends a little CPU.
    */
   private Thread nudge() {
     Thread thread =
         new Thread(
             () -> {
               try {
-                for (int i = 0; i < 16; i++) {
-                  Thread.sleep(3);
+                for (int wait = 2; wait <= 64; wait *= 2) {
+                  Thread.sleep(wait);
                   session.sendIgnore();
                 }
               } catch (InterruptedException e) {
@@ -194,15 +230,11 @@ final class SshConnection implements AutoCloseable {
    * tells when JSch closes it at the remote end-of-file.
    */
   private static final class Capture extends OutputStream {
-    private final int limit;
-    private final boolean keepTail;
-    private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    private final BoundedBuffer buffer;
     private final CountDownLatch closed = new CountDownLatch(1);
-    private boolean truncated;
 
     Capture(int limit, boolean keepTail) {
-      this.limit = limit;
-      this.keepTail = keepTail;
+      this.buffer = new BoundedBuffer(limit, keepTail);
     }
 
     @Override
@@ -212,20 +244,7 @@ final class SshConnection implements AutoCloseable {
 
     @Override
     public synchronized void write(byte[] b, int off, int len) {
-      if (buffer.size() + len <= limit) {
-        buffer.write(b, off, len);
-        return;
-      }
-      truncated = true;
-      if (keepTail) {
-        byte[] all = buffer.toByteArray();
-        buffer.reset();
-        int keep = Math.max(0, limit - len);
-        buffer.write(all, Math.max(0, all.length - keep), Math.min(keep, all.length));
-        buffer.write(b, off + Math.max(0, len - limit), Math.min(len, limit));
-      } else {
-        buffer.write(b, off, Math.max(0, limit - buffer.size()));
-      }
+      buffer.append(b, off, len);
     }
 
     @Override
@@ -238,12 +257,11 @@ final class SshConnection implements AutoCloseable {
     }
 
     synchronized byte[] bytes() {
-      return buffer.toByteArray();
+      return buffer.bytes();
     }
 
     synchronized String text() {
-      String s = buffer.toString(StandardCharsets.UTF_8);
-      return truncated && keepTail ? "..." + s : s;
+      return buffer.text();
     }
   }
 }

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -63,7 +64,6 @@ final class StandIns {
           "sleep",
           "sort",
           "tail",
-          "tar",
           "touch",
           "tr",
           "true",
@@ -172,10 +172,18 @@ final class StandIns {
   }
 
   void containerExitsAtOnce(String container) {
+    control("exit-at-once-" + checkedName(container), "");
+  }
+
+  void containerResistsRemoval(String container) {
+    control("rm-fails-" + checkedName(container), "");
+  }
+
+  private static String checkedName(String container) {
     if (!NAME.matcher(container).matches()) {
       throw new IllegalArgumentException("not a container name: " + container);
     }
-    control("exit-at-once-" + container, "");
+    return container;
   }
 
   /** Every recorded call of a stand-in tool, in order; each is the tool's name, then its args. */
@@ -203,6 +211,18 @@ final class StandIns {
       i = end;
     }
     return calls;
+  }
+
+  /** Forgets every container, as if the VM's runtime had been reset. */
+  void removeContainers() throws IOException {
+    Path containers = state.resolve("containers");
+    try (Stream<Path> dirs = Files.walk(containers)) {
+      for (Path path : dirs.sorted(Comparator.reverseOrder()).toList()) {
+        if (!path.equals(containers)) {
+          Files.delete(path);
+        }
+      }
+    }
   }
 
   /** Container name to status ({@code running}, {@code exited}). */

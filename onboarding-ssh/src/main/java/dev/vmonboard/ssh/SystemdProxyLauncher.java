@@ -16,13 +16,15 @@ import java.util.regex.Pattern;
 /**
  * Starts the proxy of the {@code istio-sidecar} package under systemd (Istio's own VM flow).
  *
- * <p>{@link #launch} runs in one exec channel: it copies each bundle file from the delivered config
- * directory to its destination (through a temporary file renamed into place, with the owner and
- * mode of the {@link SystemdLaunch}; files marked "append", such as {@code /etc/hosts}, get each
- * missing line appended once), then {@code systemctl enable --now} the service, or enables and
- * restarts it when it already runs, and polls readiness as {@link ContainerProxyLauncher} does.
- * {@link #remove} stops and disables the service and deletes what it installed (appended lines
- * included). Usually needs {@link Builder#sudo()}: the destinations belong to root.
+ * <p>{@link #launch} runs as one script in the run's shell (the exec channel of the delivery): it
+ * copies each bundle file from the delivered config directory to its destination (through a
+ * temporary file renamed into place, with the owner and mode of the {@link SystemdLaunch}; files
+ * marked "append", such as {@code /etc/hosts}, get each missing line appended once), then {@code
+ * systemctl enable --now} the service, or enables and restarts it when it already runs, and polls
+ * readiness as {@link ContainerProxyLauncher} does. {@link #reloadToken} installs a refreshed token
+ * the same way, without a restart. {@link #remove} stops and disables the service and deletes what
+ * it installed (appended lines included). Usually needs {@link Builder#sudo()}: the destinations
+ * belong to root.
  */
 public final class SystemdProxyLauncher implements ProxyLauncher {
 
@@ -67,41 +69,9 @@ public final class SystemdProxyLauncher implements ProxyLauncher {
     SystemdLaunch spec = spec(bundle, context);
     RemoteScript script = script(spec, target, context);
     Readiness.defineProbe(script, true);
-    script.lines(
-        "umask 077",
-        "install_file() {",
-        "  [ -f \"$dir/$1\" ] || fail 41 \"$1 is not in the delivered bundle at $dir\"",
-        "  as_root mkdir -p -- \"$(dirname -- \"$2\")\" || fail 42 \"cannot create the directory"
-            + " of $2\"",
-        "  as_root cp -- \"$dir/$1\" \"$2.vmonboard-new\" || fail 42 \"cannot write $2\"",
-        "  as_root chown -- \"$3:$4\" \"$2.vmonboard-new\" && as_root chmod -- \"$5\""
-            + " \"$2.vmonboard-new\" && as_root mv -f -- \"$2.vmonboard-new\" \"$2\" || {"
-            + " as_root rm -f -- \"$2.vmonboard-new\"; fail 42 \"cannot install $2 as $3:$4"
-            + " $5\"; }",
-        "}",
-        "append_file() {",
-        "  [ -f \"$dir/$1\" ] || fail 41 \"$1 is not in the delivered bundle at $dir\"",
-        "  as_root touch -- \"$2\" || fail 42 \"cannot write $2\"",
-        "  while IFS= read -r line || [ -n \"$line\" ]; do",
-        "    [ -n \"$line\" ] || continue",
-        "    grep -qxF -- \"$line\" \"$2\" && continue",
-        "    printf '%s\\n' \"$line\" | as_root tee -a -- \"$2\" >/dev/null || fail 42 \"cannot"
-            + " append to $2\"",
-        "  done < \"$dir/$1\"",
-        "}");
+    defineInstallers(script);
     for (SystemdLaunch.FileInstall install : spec.installs()) {
-      if (install.append()) {
-        script.lines("append_file " + Shell.join(install.source(), install.destination()));
-      } else {
-        script.lines(
-            "install_file "
-                + Shell.join(
-                    install.source(),
-                    install.destination(),
-                    install.owner(),
-                    install.group(),
-                    String.format("%04o", install.mode())));
-      }
+      script.lines(install(install));
     }
     script.lines(
         "if as_root systemctl is-active --quiet \"$svc\"; then",
@@ -131,6 +101,88 @@ public final class SystemdProxyLauncher implements ProxyLauncher {
                     : Readiness.hint(code, "the service stopped: read its status above"));
   }
 
+  /**
+   * Re-installs the token that {@link dev.vmonboard.core.Transport#deliverToken} just replaced in
+   * the config directory to its install destination (such as {@code
+   * /var/run/secrets/tokens/istio-token}): copied to a temporary file next to it, given its owner
+   * and mode, then renamed over the old one, so that the agent reads either the old or the new
+   * token, never a partial one. The service is not restarted. Does nothing when the bundle installs
+   * no copy of the token.
+   */
+  @Override
+  public void reloadToken(Bundle bundle, Target target, StageContext context) {
+    SystemdLaunch spec = spec(bundle, context);
+    List<SystemdLaunch.FileInstall> tokens =
+        spec.installs().stream()
+            .filter(install -> !install.append() && install.source().equals(bundle.tokenPath()))
+            .toList();
+    if (tokens.isEmpty()) {
+      return;
+    }
+    RemoteScript script = script(spec, target, context);
+    defineInstallers(script);
+    for (SystemdLaunch.FileInstall install : tokens) {
+      script.lines(install(install));
+    }
+    script.lines("say reloaded");
+    VmSession session = VmSession.of(connector, target, context);
+    String what = "re-install the token of service " + spec.serviceName();
+    ExecResult result = session.run(what, script, Duration.ofMinutes(1), context);
+    if (result.exitCode() != 0 || !result.stdoutText().strip().equals("reloaded")) {
+      throw session.failure(
+          what,
+          result,
+          context,
+          false,
+          result.exitCode() == 41
+              ? "onboard the VM (deliver the whole bundle) first"
+              : "the SSH user needs root rights for the token's destination: use sudo()");
+    }
+  }
+
+  /**
+   * Defines {@code install_file SOURCE DEST OWNER GROUP MODE} (a copy renamed into place with its
+   * owner and mode) and {@code append_file SOURCE DEST} (each missing line appended once).
+   */
+  private static void defineInstallers(RemoteScript script) {
+    script.lines(
+        "umask 077",
+        "install_file() {",
+        "  [ -f \"$dir/$1\" ] || fail 41 \"$1 is not in the delivered bundle at $dir\"",
+        "  as_root mkdir -p -- \"$(dirname -- \"$2\")\" || fail 42 \"cannot create the directory"
+            + " of $2\"",
+        "  as_root cp -- \"$dir/$1\" \"$2.vmonboard-new\" || fail 42 \"cannot write $2\"",
+        "  as_root chown -- \"$3:$4\" \"$2.vmonboard-new\" && as_root chmod -- \"$5\""
+            + " \"$2.vmonboard-new\" && as_root mv -f -- \"$2.vmonboard-new\" \"$2\" || {"
+            + " as_root rm -f -- \"$2.vmonboard-new\"; fail 42 \"cannot install $2 as $3:$4"
+            + " $5\"; }",
+        "}",
+        "append_file() {",
+        "  [ -f \"$dir/$1\" ] || fail 41 \"$1 is not in the delivered bundle at $dir\"",
+        "  as_root touch -- \"$2\" || fail 42 \"cannot write $2\"",
+        "  while IFS= read -r line || [ -n \"$line\" ]; do",
+        "    [ -n \"$line\" ] || continue",
+        "    grep -qxF -- \"$line\" \"$2\" && continue",
+        "    printf '%s\\n' \"$line\" | as_root tee -a -- \"$2\" >/dev/null || fail 42 \"cannot"
+            + " append to $2\"",
+        "  done < \"$dir/$1\"",
+        "}");
+  }
+
+  /** The line that installs one file with {@code install_file} or {@code append_file}. */
+  private static String install(SystemdLaunch.FileInstall install) {
+    if (install.append()) {
+      return "append_file " + Shell.join(install.source(), install.destination());
+    }
+    return "install_file "
+        + Shell.join(
+            install.source(),
+            install.destination(),
+            install.owner(),
+            install.group(),
+            String.format("%04o", install.mode()));
+  }
+
   @Override
   public ProxyStatus status(Bundle bundle, Target target, StageContext context) {
     SystemdLaunch spec = spec(bundle, context);
@@ -138,10 +190,10 @@ public final class SystemdProxyLauncher implements ProxyLauncher {
     Readiness.defineProbe(script, false);
     script.lines(
         "if ! as_root systemctl is-active --quiet \"$svc\"; then",
-        "  echo \"stopped $(as_root systemctl is-active \"$svc\" 2>/dev/null)\"; exit 0",
+        "  say \"stopped $(as_root systemctl is-active \"$svc\" 2>/dev/null)\"; exit 0",
         "fi",
         "probe >/dev/null 2>&1; rc=$?",
-        "if [ $rc -eq 0 ]; then echo ready; else echo not-ready; fi");
+        "if [ $rc -eq 0 ]; then say ready; else say not-ready; fi");
     String out = Readiness.query(VmSession.of(connector, target, context), script, context);
     String what = "service " + spec.serviceName();
     if (out.startsWith("stopped")) {
@@ -182,10 +234,9 @@ public final class SystemdProxyLauncher implements ProxyLauncher {
                 + Shell.quote(install.destination()));
       }
     }
-    script.lines("echo removed");
+    script.lines("say removed");
     VmSession session = VmSession.of(connector, target, context);
-    ExecResult result =
-        session.run("remove the proxy", script, new byte[0], Duration.ofMinutes(2), context);
+    ExecResult result = session.run("remove the proxy", script, Duration.ofMinutes(2), context);
     if (result.exitCode() != 0) {
       throw session.failure(
           "stop and remove the proxy service " + spec.serviceName(),
@@ -203,7 +254,7 @@ public final class SystemdProxyLauncher implements ProxyLauncher {
     }
     SystemdLaunch spec = (SystemdLaunch) bundle.launch();
     List<String> lines = new ArrayList<>();
-    lines.add("ssh " + target.host() + ":" + target.port() + ": one exec channel:");
+    lines.add(VmSession.plan(target, "one script in the run's exec channel (after the delivery):"));
     for (SystemdLaunch.FileInstall install : spec.installs()) {
       lines.add(
           "  "
@@ -252,7 +303,7 @@ public final class SystemdProxyLauncher implements ProxyLauncher {
           "fix the bundle's SystemdLaunch");
     }
     return new RemoteScript()
-        .set("dir", target.configDir())
+        .set("dir", ConfigDir.of(target, context).path())
         .set("svc", spec.serviceName())
         .set("url", Readiness.checkUrl(spec.readinessUrl(), context))
         .function("as_root", sudo ? List.of("sudo", "-n") : List.of("command"));

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import org.apache.sshd.server.Environment;
 import org.apache.sshd.server.channel.ChannelSession;
 import org.apache.sshd.server.session.ServerSession;
@@ -51,7 +52,7 @@ final class VmProcessShell implements InvertedShell {
   @Override
   public void destroy(ChannelSession channel) {
     if (process != null && process.isAlive()) {
-      // The shell first, so that its traps run; then whatever it left running (a sleep, a tar).
+      // The shell first, so that its traps run; then whatever it left running (a sleep, a runtime).
       process.destroy();
       process.descendants().forEach(ProcessHandle::destroy);
     }
@@ -77,8 +78,23 @@ final class VmProcessShell implements InvertedShell {
     return process.isAlive();
   }
 
+  /**
+   * The shell's exit status. MINA also asks right after {@link #destroy} when the client closed the
+   * channel while the shell still ran (a run's shell waits for its next script): the shell is then
+   * given a moment to end on the signal, and killed if it does not.
+   */
   @Override
   public int exitValue() {
+    try {
+      if (!process.waitFor(2, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        process.waitFor();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      process.destroyForcibly();
+      return 143;
+    }
     return process.exitValue();
   }
 

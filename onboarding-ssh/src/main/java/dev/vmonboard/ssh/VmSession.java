@@ -9,9 +9,11 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * The one SSH connection of one workload's run to its VM, shared by the transport and the launcher
- * through {@link StageContext#shared}: the first stage opens it, the pipeline closes it at the end
- * of the run. A connection that dropped (a transient failure the pipeline retries) is opened anew.
+ * The one SSH connection of one workload's run to its VM, and the one {@link RemoteShell} on it,
+ * shared by the transport and the launcher through {@link StageContext#shared}: the first stage
+ * opens them, the pipeline closes them at the end of the run. Every stage's script runs in that
+ * shell, so a run uses one connection and one exec channel. A connection that dropped, or a shell
+ * abandoned after a timeout (transient failures the pipeline retries), is opened anew.
  */
 final class VmSession implements AutoCloseable {
 
@@ -20,11 +22,24 @@ final class VmSession implements AutoCloseable {
   private final SshConnector connector;
   private final Target target;
   private SshConnection connection;
+  private RemoteShell shell;
   private int connections;
+  private int channels;
 
   private VmSession(SshConnector connector, Target target) {
     this.connector = connector;
     this.target = target;
+  }
+
+  /** A line of a dry-run plan: {@code ssh [USER@]HOST:PORT: WHAT}. */
+  static String plan(Target target, String what) {
+    return "ssh "
+        + target.user().map(u -> u + "@").orElse("")
+        + target.host()
+        + ":"
+        + target.port()
+        + ": "
+        + what;
   }
 
   /** The run's session with {@code target}; the first caller's connector opens it. */
@@ -33,20 +48,27 @@ final class VmSession implements AutoCloseable {
   }
 
   /**
-   * Runs {@code script} with {@code /bin/sh} on the VM in one exec channel, {@code stdin} on its
-   * standard input, within the stage's deadline.
+   * Runs {@code script} in the run's shell on the VM, within {@code limit} and the stage's
+   * deadline.
    *
    * @param what what the script does, for messages ("deliver the bundle")
    * @throws StageException if the VM cannot be reached or the script cannot finish (transient)
    */
   synchronized ExecResult run(
-      String what, RemoteScript script, byte[] stdin, Duration limit, StageContext context) {
+      String what, RemoteScript script, Duration limit, StageContext context) {
     SshConnection c = connection(context);
     Duration timeout = limit.compareTo(context.remaining()) < 0 ? limit : context.remaining();
     MDC.put("host", c.where());
     try {
-      return c.exec(
-          what, script.command(), stdin, timeout.isZero() ? Duration.ofMillis(1) : timeout);
+      if (shell == null || !shell.isUsable()) {
+        if (shell != null) {
+          LOG.debug("the shell on {} is unusable; opening a new one", c.where());
+          shell.close();
+        }
+        shell = null;
+        shell = c.openShell(what);
+      }
+      return shell.run(what, script, timeout.isZero() ? Duration.ofMillis(1) : timeout);
     } catch (SshException e) {
       throw StageException.transientFailure(
           what + " for " + context.workload() + ": " + e.getMessage(),
@@ -63,7 +85,9 @@ final class VmSession implements AutoCloseable {
     }
     if (connection != null) {
       LOG.debug("connection to {} was lost; reconnecting", connection.where());
+      channels += connection.channelsOpened();
       connection.close();
+      shell = null;
     }
     try {
       connection = connector.connect(target.host(), target.port(), target.user().orElse(null));
@@ -108,11 +132,15 @@ final class VmSession implements AutoCloseable {
 
   /** How many exec channels this run opened over all its connections. */
   synchronized int channelsOpened() {
-    return connection == null ? 0 : connection.channelsOpened();
+    return channels + (connection == null ? 0 : connection.channelsOpened());
   }
 
   @Override
   public synchronized void close() {
+    if (shell != null) {
+      shell.close();
+      shell = null;
+    }
     if (connection != null) {
       connection.close();
       connection = null;

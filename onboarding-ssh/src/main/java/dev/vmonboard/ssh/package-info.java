@@ -7,20 +7,23 @@
  * dev.vmonboard.ssh.SshIdentity}, passphrases through a {@link
  * dev.vmonboard.ssh.PassphraseCallback}), an optional password callback and {@code ~/.ssh/config},
  * and a {@link dev.vmonboard.ssh.HostKeyPolicy} that is strict by default. One workload's run opens
- * one connection to its VM, shared by the transport and the launcher, and uses one exec channel to
- * deliver and one to launch and verify.
+ * one connection to its VM and one exec channel on it, running {@code sh}; the transport and the
+ * launcher share both, and each stage sends its script to that shell and reads back its results,
+ * diagnostics and exit status (delivery, launch and verification: one channel in all, where one
+ * channel per step costs a round trip or three and a login shell each).
  *
- * <p>What a VM needs: a POSIX {@code sh}; {@code tar} able to read a ustar stream from standard
- * input ({@code tar -xof -}: GNU, BSD and BusyBox tar); {@code mkdir}, {@code mv}, {@code rm},
- * {@code chmod}, {@code ls} and {@code wc}. The container launcher needs {@code docker} or {@code
- * podman} and {@code curl} or {@code wget}; the systemd launcher {@code systemctl}, {@code cp},
- * {@code chown}, {@code dirname}, {@code touch}, {@code tee}, {@code grep} and {@code curl} or
- * {@code wget}. {@code sudo -n} when asked for. The tests run every script on an {@link
- * dev.vmonboard.ssh.EmbeddedVm} whose {@code PATH} holds only these tools.
+ * <p>What a VM needs: a POSIX {@code sh}; {@code mkdir}, {@code mv}, {@code rm}, {@code chmod},
+ * {@code ls} and {@code wc} for delivery (the files are written by the shell's built-in {@code
+ * printf}). The container launcher needs {@code docker} or {@code podman}, {@code cp} and {@code
+ * curl} or {@code wget}; the systemd launcher {@code systemctl}, {@code cp}, {@code chown}, {@code
+ * dirname}, {@code touch}, {@code tee}, {@code grep} and {@code curl} or {@code wget}. {@code sudo
+ * -n} when asked for. The tests run every script on an {@link dev.vmonboard.ssh.EmbeddedVm} whose
+ * {@code PATH} holds only these tools.
  *
- * <p>Every value that reaches a remote shell (config directory, container name, image, paths,
- * arguments) goes through {@link dev.vmonboard.core.Shell#quote}; the whole script reaches the VM
- * as one quoted {@code sh -c} word. Tokens travel only inside the tar stream, never in a command
- * line, a log line or an exception message.
+ * <p>Every value that reaches the remote shell (config directory, container name, image, paths,
+ * arguments, file contents) goes through {@link dev.vmonboard.core.Shell#quote}; the only command
+ * line the VM ever receives is {@code sh}. Tokens travel only inside the script on the channel's
+ * input, written by the shell's built-in {@code printf}: never in a command line (not even one
+ * visible to {@code ps} on the VM), a log line or an exception message.
  */
 package dev.vmonboard.ssh;

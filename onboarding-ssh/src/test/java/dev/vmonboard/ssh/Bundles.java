@@ -10,9 +10,17 @@ import dev.vmonboard.core.testing.Canary;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
-/** Bundles for the SSH tests, shaped like the container style of the domain reference. */
+/**
+ * Bundles for the SSH tests, shaped like ContainerBundleFactory's: the token in {@code tokens/},
+ * whose directory is mounted, and a {@code -certs} host directory seeded with the root certificate.
+ */
 final class Bundles {
+
+  static final String TOKEN_DIRECTORY = "tokens";
+  static final String TOKEN = TOKEN_DIRECTORY + "/istio-token";
+  static final String CERTS_SUFFIX = "-certs";
 
   private Bundles() {}
 
@@ -20,9 +28,10 @@ final class Bundles {
     return ContainerLaunch.builder()
         .containerName("istio-proxy")
         .image("docker.io/istio/proxyv2:1.9.0")
-        .addMounts(
-            ContainerLaunch.Mount.of("istio-ca.pem", "/var/run/secrets/istio/root-cert.pem", true),
-            ContainerLaunch.Mount.of("istio-token", "/var/run/secrets/tokens/istio-token", true))
+        .addMounts(ContainerLaunch.Mount.of(TOKEN_DIRECTORY, "/var/run/secrets/tokens", true))
+        .addHostDirectories(
+            ContainerLaunch.HostDirectory.of(
+                CERTS_SUFFIX, "/var/run/secrets/istio", Map.of("istio-ca.pem", "root-cert.pem")))
         .envFile("sidecar.env")
         .addHostAliases(ContainerLaunch.HostAlias.of("istiod.istio-system.svc", "10.0.0.1"))
         .args(List.of("proxy", "sidecar", "--proxyLogLevel", "info"));
@@ -37,7 +46,7 @@ final class Bundles {
         .workload(WorkloadRef.of("ns", "vm-1"))
         .addFiles(BundleFile.of("sidecar.env", 0644, bytes("VERSION=" + version + "\n")))
         .addFiles(BundleFile.of("istio-ca.pem", 0644, bytes("-----CERT " + version + "-----\n")))
-        .tokenPath("istio-token")
+        .tokenPath(TOKEN)
         .launch(launch)
         .build()
         .withToken(

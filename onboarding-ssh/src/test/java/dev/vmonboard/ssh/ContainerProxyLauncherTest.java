@@ -10,6 +10,7 @@ import dev.vmonboard.core.StageContext;
 import dev.vmonboard.core.StageException;
 import dev.vmonboard.core.Target;
 import dev.vmonboard.core.testing.Canary;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,6 +44,13 @@ class ContainerProxyLauncherTest {
     return context;
   }
 
+  /** A new target on {@code vm} to which {@code bundle} has been delivered. */
+  private Target delivered(TestVm vm, Bundle bundle) {
+    Target target = vm.newTarget();
+    SshTransport.using(vm.connector).deliver(bundle, target, context());
+    return target;
+  }
+
   private static ContainerProxyLauncher.Builder launcher(TestVm vm) {
     return ContainerProxyLauncher.builder(vm.connector)
         .readinessTimeout(Duration.ofSeconds(5))
@@ -50,7 +58,7 @@ class ContainerProxyLauncherTest {
   }
 
   @Test
-  void deliversStartsVerifiesAndRemovesInOneConnectionAndTwoChannels() throws Exception {
+  void deliversStartsVerifiesAndRemovesInOneConnectionAndOneChannel() throws Exception {
     TestVm vm = vm(EmbeddedVm.HttpClient.CURL);
     Target target = vm.newTarget();
     Bundle bundle = Bundles.container("v1");
@@ -63,7 +71,8 @@ class ContainerProxyLauncherTest {
     assertThat(status.isReady()).isTrue();
     VmSession session = VmSession.of(vm.connector, target, run);
     assertThat(session.connectionsOpened()).isEqualTo(1);
-    assertThat(session.channelsOpened()).isEqualTo(2);
+    assertThat(session.channelsOpened()).isEqualTo(1);
+    assertThat(vm.vm.receivedCommands()).containsExactly("sh");
     assertThat(vm.vm.containers()).containsExactly(java.util.Map.entry("istio-proxy", "running"));
     List<String> run1 = runCall(vm);
     assertThat(run1.subList(1, run1.size()))
@@ -83,9 +92,8 @@ class ContainerProxyLauncherTest {
   @Test
   void replacesAnOldContainerOfTheSameName() throws Exception {
     TestVm vm = vm(EmbeddedVm.HttpClient.BOTH);
-    Target target = vm.newTarget();
     Bundle bundle = Bundles.container("v1");
-    SshTransport.using(vm.connector).deliver(bundle, target, context());
+    Target target = delivered(vm, bundle);
     ContainerProxyLauncher launcher = launcher(vm).build();
     launcher.launch(bundle, target, context());
     launcher.launch(bundle, target, context());
@@ -94,12 +102,36 @@ class ContainerProxyLauncherTest {
   }
 
   @Test
+  void reportsAnOldContainerThatCannotBeRemoved() throws Exception {
+    TestVm vm = vm(EmbeddedVm.HttpClient.BOTH);
+    Bundle bundle = Bundles.container("v1");
+    Target target = delivered(vm, bundle);
+    launcher(vm).build().launch(bundle, target, context());
+    vm.vm.containerResistsRemoval("istio-proxy");
+    assertThatThrownBy(() -> launcher(vm).build().launch(bundle, target, context()))
+        .isInstanceOf(StageException.class)
+        .hasMessageContaining("exit code 31")
+        .hasMessageContaining("cannot remove the old container istio-proxy");
+    assertThat(vm.vm.containers()).containsEntry("istio-proxy", "running");
+  }
+
+  @Test
+  void aFirstStartRemovesNothingAndRunsOnce() throws Exception {
+    TestVm vm = vm(EmbeddedVm.HttpClient.BOTH);
+    Bundle bundle = Bundles.container("v1");
+    Target target = delivered(vm, bundle);
+    launcher(vm).build().launch(bundle, target, context());
+    assertThat(vm.vm.toolCalls())
+        .extracting(call -> call.get(0) + " " + call.get(1))
+        .containsExactly("docker rm", "docker run", "docker inspect", "curl -fsS");
+  }
+
+  @Test
   void pollsUntilReadyWithWgetWhenTheVmHasNoCurl() throws Exception {
     TestVm vm = vm(EmbeddedVm.HttpClient.WGET);
     vm.vm.readyAfterProbes(3);
-    Target target = vm.newTarget();
     Bundle bundle = Bundles.container("v1");
-    SshTransport.using(vm.connector).deliver(bundle, target, context());
+    Target target = delivered(vm, bundle);
     ProxyStatus status = launcher(vm).build().launch(bundle, target, context());
     assertThat(status.detail()).contains("ready after 4 probe(s)");
     assertThat(vm.vm.toolCalls().stream().filter(c -> c.get(0).equals("wget"))).hasSize(4);
@@ -108,9 +140,8 @@ class ContainerProxyLauncherTest {
   @Test
   void runsPodmanThroughSudo() throws Exception {
     TestVm vm = vm(EmbeddedVm.HttpClient.BOTH);
-    Target target = vm.newTarget();
     Bundle bundle = Bundles.container("v1");
-    SshTransport.using(vm.connector).deliver(bundle, target, context());
+    Target target = delivered(vm, bundle);
     launcher(vm).podman().sudo().build().launch(bundle, target, context());
     assertThat(vm.vm.toolCalls())
         .anyMatch(
@@ -123,9 +154,8 @@ class ContainerProxyLauncherTest {
   void reportsAContainerThatExitsAtOnceWithItsExitCodeAndLogs() throws Exception {
     TestVm vm = vm(EmbeddedVm.HttpClient.BOTH);
     vm.vm.containerExitsAtOnce("istio-proxy");
-    Target target = vm.newTarget();
     Bundle bundle = Bundles.container("v1");
-    SshTransport.using(vm.connector).deliver(bundle, target, context());
+    Target target = delivered(vm, bundle);
     assertThatThrownBy(() -> launcher(vm).build().launch(bundle, target, context()))
         .isInstanceOf(StageException.class)
         .hasMessageContaining("start the proxy container istio-proxy for ns/vm-1 on ")
@@ -139,9 +169,8 @@ class ContainerProxyLauncherTest {
   void failsWhenTheProxyNeverGetsReady() throws Exception {
     TestVm vm = vm(EmbeddedVm.HttpClient.BOTH);
     vm.vm.neverReady();
-    Target target = vm.newTarget();
     Bundle bundle = Bundles.container("v1");
-    SshTransport.using(vm.connector).deliver(bundle, target, context());
+    Target target = delivered(vm, bundle);
     assertThatThrownBy(
             () ->
                 launcher(vm)
@@ -157,9 +186,8 @@ class ContainerProxyLauncherTest {
   @Test
   void refusesToStartWithoutAWayToCheckReadinessAndLeavesTheOldProxyAlone() throws Exception {
     TestVm vm = vm(EmbeddedVm.HttpClient.NONE);
-    Target target = vm.newTarget();
     Bundle bundle = Bundles.container("v1");
-    SshTransport.using(vm.connector).deliver(bundle, target, context());
+    Target target = delivered(vm, bundle);
     assertThatThrownBy(() -> launcher(vm).build().launch(bundle, target, context()))
         .hasMessageContaining("neither curl nor wget");
     assertThat(vm.vm.toolCalls()).noneMatch(c -> c.get(0).equals("docker"));
@@ -168,9 +196,12 @@ class ContainerProxyLauncherTest {
   @Test
   void reportsTheRuntimeExitCodeAndStderrWhenRunFails() throws Exception {
     TestVm vm = vm(EmbeddedVm.HttpClient.BOTH);
-    Target target = vm.newTarget();
     Bundle bundle = Bundles.container("v1");
-    // Not delivered: the runtime refuses the missing env file, as docker does.
+    Target target = delivered(vm, bundle);
+    // A mount source gone: the runtime refuses it, as docker does.
+    Path tokens = Path.of(target.configDir(), Bundles.TOKEN_DIRECTORY);
+    Files.delete(tokens.resolve("istio-token"));
+    Files.delete(tokens);
     assertThatThrownBy(() -> launcher(vm).build().launch(bundle, target, context()))
         .isInstanceOf(StageException.class)
         .hasMessageContaining("exit code 32")
@@ -182,9 +213,8 @@ class ContainerProxyLauncherTest {
   void abandonsALaunchThatOutlivesTheStageDeadline() throws Exception {
     TestVm vm = vm(EmbeddedVm.HttpClient.BOTH);
     vm.vm.neverReady();
-    Target target = vm.newTarget();
     Bundle bundle = Bundles.container("v1");
-    SshTransport.using(vm.connector).deliver(bundle, target, context());
+    Target target = delivered(vm, bundle);
     try (StageContext.Standalone shortStage =
         StageContext.standalone(
             dev.vmonboard.core.WorkloadRef.of("ns", "vm-1"), Stage.LAUNCH, Duration.ofSeconds(1))) {
@@ -200,6 +230,71 @@ class ContainerProxyLauncherTest {
           .satisfies(e -> assertThat(((StageException) e).isTransient()).isTrue());
       assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
     }
+  }
+
+  @Test
+  void preparesTheCertificateDirectoryOwnerOnlyBeforeTheRunAndDeletesItOnRemove() throws Exception {
+    TestVm vm = vm(EmbeddedVm.HttpClient.BOTH);
+    Target target = vm.newTarget();
+    Bundle bundle = Bundles.container("v1");
+    StageContext.Standalone run = context();
+    SshTransport.using(vm.connector).deliver(bundle, target, run);
+    ContainerProxyLauncher launcher = launcher(vm).build();
+
+    launcher.launch(bundle, target, run);
+
+    Path certs = Path.of(target.configDir() + Bundles.CERTS_SUFFIX);
+    assertThat(TestVm.mode(certs)).isEqualTo(0700);
+    assertThat(certs.resolve("root-cert.pem")).hasContent("-----CERT v1-----");
+    assertThat(runCall(vm)).contains("-v", certs + ":/var/run/secrets/istio");
+    Files.writeString(certs.resolve("cert-chain.pem"), "renewed by the agent");
+    Bundle v2 = Bundles.container("v2");
+    SshTransport.using(vm.connector).deliver(v2, target, run);
+    launcher.launch(v2, target, run);
+    assertThat(certs.resolve("root-cert.pem"))
+        .as("the seed is copied in again before every start")
+        .hasContent("-----CERT v2-----");
+    assertThat(certs.resolve("cert-chain.pem")).hasContent("renewed by the agent");
+
+    launcher.remove(bundle, target, run);
+    assertThat(certs).doesNotExist();
+    assertThat(Path.of(target.configDir())).as("the bundle is the transport's").isDirectory();
+    assertThat(VmSession.of(vm.connector, target, run).channelsOpened()).isEqualTo(1);
+  }
+
+  @Test
+  void reportsAHostDirectoryItCannotCreateAndLeavesTheOldContainerAlone() throws Exception {
+    TestVm vm = vm(EmbeddedVm.HttpClient.BOTH);
+    Bundle bundle = Bundles.container("v1");
+    Target target = delivered(vm, bundle);
+    Files.writeString(Path.of(target.configDir() + Bundles.CERTS_SUFFIX), "not a directory");
+    assertThatThrownBy(() -> launcher(vm).build().launch(bundle, target, context()))
+        .isInstanceOf(StageException.class)
+        .hasMessageContaining("exit code 36")
+        .hasMessageContaining("cannot prepare")
+        .satisfies(
+            e -> assertThat(((StageException) e).hint().orElseThrow()).contains("may create"));
+    assertThat(vm.vm.toolCalls()).noneMatch(c -> c.get(0).equals("docker"));
+  }
+
+  @Test
+  void describesThePreparationAndTheRemovalOfTheHostDirectory() throws Exception {
+    TestVm vm = vm(EmbeddedVm.HttpClient.BOTH);
+    Target target = vm.target("/srv/istio proxy/");
+    ContainerProxyLauncher launcher = launcher(vm).build();
+    Bundle bundle = Bundles.container("v1");
+    assertThat(launcher.describeLaunch(bundle, target))
+        .containsSubsequence(
+            "  mkdir -p -m 0700 '/srv/istio proxy-certs'",
+            "  cp -f '/srv/istio proxy/istio-ca.pem' '/srv/istio proxy-certs/root-cert.pem'",
+            "  docker rm -f istio-proxy (if present)")
+        .anyMatch(line -> line.contains("'/srv/istio proxy/tokens:/var/run/secrets/tokens:ro'"));
+    assertThat(launcher.describeRemoval(bundle, target))
+        .containsExactly(
+            "ssh 127.0.0.1:" + vm.vm.port() + ": docker rm -f istio-proxy (if present)",
+            "  rm -rf -- '/srv/istio proxy-certs'");
+    Canary.assertAbsent("plans", launcher.describeLaunch(bundle, target));
+    assertThat(vm.vm.receivedCommands()).isEmpty();
   }
 
   private static List<String> runCall(TestVm vm) {

@@ -45,8 +45,9 @@ class HostileValuesTest {
       assertThat(left).as("canary files created by injected commands").isEmpty();
     }
     assertThat(vm.vm.receivedCommands())
-        .as("every command is one quoted sh -c word")
-        .allMatch(command -> command.startsWith("sh -c '") && command.endsWith("'"));
+        .as("no value reaches a command line: every exec request starts the shell")
+        .isNotEmpty()
+        .allMatch(command -> command.equals("sh"));
     vm.close();
   }
 

@@ -143,7 +143,7 @@ class OpenSshTest {
   }
 
   @Test
-  void deliversLaunchesAndOffboardsInOneConnectionAndTwoChannels() throws Exception {
+  void deliversLaunchesAndOffboardsInOneConnectionAndOneChannel() throws Exception {
     SshConnector connector =
         connector(keys.get("ED25519/OPENSSH").identity(), HostKeyPolicy.knownHosts(knownHosts));
     Path configDir = dir.resolve("vm-fs/etc/istio proxy; $(touch pwned)");
@@ -165,18 +165,22 @@ class OpenSshTest {
       assertThat(status.isReady()).isTrue();
       VmSession session = VmSession.of(connector, target, run);
       assertThat(session.connectionsOpened()).isEqualTo(1);
-      assertThat(session.channelsOpened()).isEqualTo(2);
+      assertThat(session.channelsOpened()).isEqualTo(1);
     }
     Map<String, DeliveredFile> files =
         SshTransportContractTest.readDirectory(configDir).orElseThrow();
-    assertThat(files.get("istio-token").mode()).isEqualTo(0600);
-    assertThat(files.get("istio-token").text()).startsWith(Canary.SECRET);
+    assertThat(files.get(Bundles.TOKEN).mode()).isEqualTo(0600);
+    assertThat(files.get(Bundles.TOKEN).text()).startsWith(Canary.SECRET);
+    Path certs = Path.of(configDir + Bundles.CERTS_SUFFIX);
+    assertThat(TestVm.mode(certs)).isEqualTo(0700);
+    assertThat(certs.resolve("root-cert.pem")).hasContent("-----CERT v1-----");
     assertThat(sshd.standIns().containers()).containsEntry("istio-proxy", "running");
     try (StageContext.Standalone off = TestVm.context(Stage.STOP_PROXY)) {
       launcher.remove(bundle, target, off);
       SshTransport.using(connector).remove(target, off);
     }
     assertThat(configDir).doesNotExist();
+    assertThat(certs).doesNotExist();
     assertThat(sshd.standIns().containers()).isEmpty();
     assertThat(Path.of(System.getProperty("user.home"), "pwned")).doesNotExist();
   }

@@ -81,7 +81,7 @@ class SshTransportTest {
     Target target = vm.newTarget();
     transport().deliver(Bundles.container("v1"), target, ctx());
     Map<String, DeliveredFile> files = files(target);
-    assertThat(files.get("istio-token").mode()).isEqualTo(0600);
+    assertThat(files.get(Bundles.TOKEN).mode()).isEqualTo(0600);
     assertThat(files.get("sidecar.env").mode()).isEqualTo(0644);
     assertThat(TestVm.mode(Path.of(target.configDir()))).isEqualTo(0750);
     assertThat(litter(target)).isEmpty();
@@ -96,8 +96,8 @@ class SshTransportTest {
     Bundle v2 = Bundles.container("v2");
     transport().deliverToken(v2, target, ctx());
     Map<String, DeliveredFile> files = files(target);
-    assertThat(files.get("istio-token").text()).endsWith("-v2");
-    assertThat(files.get("istio-token").mode()).isEqualTo(0600);
+    assertThat(files.get(Bundles.TOKEN).text()).endsWith("-v2");
+    assertThat(files.get(Bundles.TOKEN).mode()).isEqualTo(0600);
     assertThat(files.get("sidecar.env").text()).isEqualTo("VERSION=v1\n");
     assertThat(litter(target)).isEmpty();
   }
@@ -192,5 +192,77 @@ class SshTransportTest {
     List<String> plan = transport().describeDelivery(Bundles.container("v1"), vm.newTarget());
     assertThat(plan.get(0)).contains("one exec channel");
     Canary.assertAbsent("plan", plan);
+  }
+
+  @Test
+  void refreshesTheTokenByARenameInsideItsDirectorySoThatTheMountSeesIt() throws Exception {
+    Target target = vm.newTarget();
+    transport().deliver(Bundles.container("v1"), target, ctx());
+    Path tokens = Path.of(target.configDir()).resolve(Bundles.TOKEN_DIRECTORY);
+    Object directory = Files.getAttribute(tokens, "unix:ino");
+    Object oldFile = Files.getAttribute(tokens.resolve("istio-token"), "unix:ino");
+
+    transport().deliverToken(Bundles.container("v2"), target, ctx());
+
+    assertThat(tokens.resolve("istio-token")).content().endsWith("-v2");
+    assertThat(TestVm.mode(tokens.resolve("istio-token"))).isEqualTo(0600);
+    assertThat(Files.getAttribute(tokens, "unix:ino")).isEqualTo(directory);
+    assertThat(Files.getAttribute(tokens.resolve("istio-token"), "unix:ino"))
+        .as("a new file renamed in, not the old one rewritten")
+        .isNotEqualTo(oldFile);
+    try (Stream<Path> inside = Files.list(tokens)) {
+      assertThat(inside).containsExactly(tokens.resolve("istio-token"));
+    }
+    assertThat(litter(target)).isEmpty();
+  }
+
+  @Test
+  void refusesToRefreshATokenIntoABundleOfTheOlderLayout() throws Exception {
+    Target target = vm.newTarget();
+    Bundle flat =
+        Bundle.builder()
+            .from(Bundles.container("v1"))
+            .files(
+                List.of(
+                    BundleFile.of("sidecar.env", 0644, Bundles.bytes("VERSION=v1\n")),
+                    BundleFile.secret("istio-token", Bundles.bytes("old-layout-token"))))
+            .tokenPath("istio-token")
+            .build();
+    transport().deliver(flat, target, ctx());
+    assertThatThrownBy(() -> transport().deliverToken(Bundles.container("v2"), target, ctx()))
+        .isInstanceOf(StageException.class)
+        .hasMessageContaining("exit code 27")
+        .hasMessageContaining("older layout")
+        .satisfies(Canary::assertAbsent);
+    assertThat(files(target).get("istio-token").text()).isEqualTo("old-layout-token");
+    assertThat(litter(target)).isEmpty();
+  }
+
+  @Test
+  void writesEveryByteValueAndEveryModeExactly() throws Exception {
+    byte[] all = new byte[512];
+    for (int i = 0; i < all.length; i++) {
+      all[i] = (byte) i;
+    }
+    byte[] tricky = Bundles.bytes("-n %s %% \\ \\055 ' \" $(touch nope) `x`\r\n\n");
+    Target target = vm.newTarget();
+    Bundle bundle =
+        Bundle.builder()
+            .from(Bundles.container("v1"))
+            .addFiles(
+                BundleFile.of("bin/all-bytes", 0640, all),
+                BundleFile.of("tricky", 0644, tricky),
+                BundleFile.of("run.sh", 0755, Bundles.bytes("#!/bin/sh\n")),
+                BundleFile.of("empty", 0600, new byte[0]))
+            .build();
+    transport().deliver(bundle, target, ctx());
+    Map<String, DeliveredFile> files = files(target);
+    assertThat(files.get("bin/all-bytes").content()).isEqualTo(all);
+    assertThat(files.get("bin/all-bytes").mode()).isEqualTo(0640);
+    assertThat(files.get("tricky").content()).isEqualTo(tricky);
+    assertThat(files.get("run.sh").mode()).isEqualTo(0755);
+    assertThat(files.get("empty").content()).isEmpty();
+    assertThat(files.get("empty").mode()).isEqualTo(0600);
+    assertThat(vm.vm.root().resolve("nope")).doesNotExist();
   }
 }

@@ -28,8 +28,15 @@ import java.util.regex.Pattern;
  * --env-file}), {@value #ROOT_CERT} (the mesh root certificate), {@value #KUBERNETES_CA} (when the
  * mesh snapshot has the Kubernetes CA) and, added by the pipeline, the token {@value #TOKEN}
  * (0600). The launch is a {@link ContainerLaunch}: host network, restart unless stopped, the token
- * and CA mounted read-only, {@code --add-host} aliases that send cluster-local control-plane names
- * to the gateway IP (each alias once), then {@code proxy sidecar ...}.
+ * directory and the CA mounted read-only, {@code --add-host} aliases that send cluster-local
+ * control-plane names to the gateway IP (each alias once), then {@code proxy sidecar ...}.
+ *
+ * <p>The token is in a directory of its own, {@value #TOKEN_DIRECTORY}, and the container mounts
+ * that directory ({@code <config dir>/tokens:/var/run/secrets/tokens:ro}), not the file. A token
+ * refresh ({@link dev.vmonboard.core.Transport#deliverToken}) renames a new file over the old one
+ * inside that directory, and the running proxy sees the new file at once. A bind mount of the file
+ * itself would pin the old file's inode: the proxy would keep reading the old token until the
+ * container is re-created. The directory holds the token only.
  *
  * <p>Renewed certificates survive re-creating the container: {@code /var/run/secrets/istio}, where
  * the agent reads the root certificate and writes its renewed key and certificate ({@code
@@ -52,8 +59,14 @@ public final class ContainerBundleFactory implements BundleFactory {
   /** The Kubernetes API server's CA certificate, when known. */
   public static final String KUBERNETES_CA = "k8s-ca.pem";
 
-  /** The bootstrap token, added by the pipeline. */
-  public static final String TOKEN = "istio-token";
+  /**
+   * The directory of the bootstrap token, relative to the config directory; mounted into the
+   * container as {@code /var/run/secrets/tokens}.
+   */
+  public static final String TOKEN_DIRECTORY = "tokens";
+
+  /** The bootstrap token, added by the pipeline, inside {@value #TOKEN_DIRECTORY}. */
+  public static final String TOKEN = TOKEN_DIRECTORY + "/istio-token";
 
   /** Appended to the config directory's path to name the certificate directory. */
   public static final String CERTIFICATE_DIRECTORY_SUFFIX = "-certs";
@@ -140,7 +153,7 @@ public final class ContainerBundleFactory implements BundleFactory {
                         "a container name (letters, digits, '_', '.' and '-')")
                     .orElse("istio-proxy"))
             .image(image(in))
-            .addMounts(ContainerLaunch.Mount.of(TOKEN, "/var/run/secrets/tokens/istio-token", true))
+            .addMounts(ContainerLaunch.Mount.of(TOKEN_DIRECTORY, "/var/run/secrets/tokens", true))
             .addHostDirectories(
                 ContainerLaunch.HostDirectory.of(
                     CERTIFICATE_DIRECTORY_SUFFIX,

@@ -28,5 +28,15 @@
  * dev.vmonboard.core.ContainerLaunch#prepareCommands(String)}), and delete it when they remove the
  * proxy for good. In an offline layout it is {@code etc-certs/} beside {@code etc/}, created by the
  * start script and carried over by later directory deliveries.
+ *
+ * <p><b>Where the token lives.</b> In the container style the token is {@code tokens/istio-token}
+ * in the config directory, and the container mounts the directory {@code <config dir>/tokens} (read
+ * only) at {@code /var/run/secrets/tokens}, not the file. A token refresh renames a new file over
+ * the old one inside that directory, which the running proxy sees at once; a bind mount of the file
+ * itself would pin the old file, and the proxy would read the old token until its container is
+ * re-created. In an offline layout it is {@code etc/tokens/istio-token}. The systemd style keeps
+ * {@code istio-token} at the bundle's root: the launcher installs a copy of it to {@code
+ * /var/run/secrets/tokens/istio-token}, and re-installs it after a refresh ({@link
+ * dev.vmonboard.core.ProxyLauncher#reloadToken}).
  */
 package dev.vmonboard.core.bundle;

@@ -642,10 +642,15 @@ class ContainerBundleFactoryTest {
   }
 
   @Test
-  void mountsTheTokenReadOnly() {
-    assertThat(launch(build(w -> w, m -> m)).mounts())
-        .containsExactly(
-            ContainerLaunch.Mount.of("istio-token", "/var/run/secrets/tokens/istio-token", true));
+  void mountsTheTokenDirectoryReadOnlySoThatARefreshedTokenReachesTheRunningProxy() {
+    Bundle bundle = build(w -> w, m -> m);
+    assertThat(bundle.tokenPath()).isEqualTo("tokens/istio-token");
+    assertThat(launch(bundle).mounts())
+        .containsExactly(ContainerLaunch.Mount.of("tokens", "/var/run/secrets/tokens", true));
+    assertThat(launch(bundle).runArguments("/tmp/istio-proxy"))
+        .containsSequence("-v", "/tmp/istio-proxy/tokens:/var/run/secrets/tokens:ro")
+        .noneMatch(word -> word.contains("istio-token"));
+    assertThat(bundle.files()).noneMatch(file -> file.path().startsWith("tokens/"));
   }
 
   @Test
@@ -686,8 +691,9 @@ class ContainerBundleFactoryTest {
             org.assertj.core.groups.Tuple.tuple("sidecar.env", 0644, false),
             org.assertj.core.groups.Tuple.tuple("istio-ca.pem", 0644, false));
     assertThat(bundle.hasToken()).isFalse();
-    assertThat(bundle.tokenPath()).isEqualTo("istio-token");
-    assertThat(bundle.withToken(BundleFixtures.TOKEN).file("istio-token").orElseThrow().mode())
+    assertThat(bundle.tokenPath()).isEqualTo("tokens/istio-token");
+    assertThat(
+            bundle.withToken(BundleFixtures.TOKEN).file("tokens/istio-token").orElseThrow().mode())
         .isEqualTo(0600);
   }
 

@@ -140,7 +140,11 @@ class GoldenBundleTest {
             .isEqualTo(read(golden));
       }
     }
-    assertThat(read(written.resolve("etc/istio-token"))).isEqualTo(Canary.SECRET);
+    Path token =
+        Files.exists(written.resolve("etc/tokens"))
+            ? written.resolve("etc/tokens/istio-token")
+            : written.resolve("etc/istio-token");
+    assertThat(read(token)).isEqualTo(Canary.SECRET);
     Path rootCert =
         Files.exists(written.resolve("etc/istio-ca.pem"))
             ? written.resolve("etc/istio-ca.pem")

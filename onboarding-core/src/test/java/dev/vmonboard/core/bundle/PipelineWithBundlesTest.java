@@ -51,7 +51,7 @@ class PipelineWithBundlesTest {
     assertThat(failed.failure().orElseThrow())
         .hasMessageContaining("sidecar.istio.io/interceptionMode")
         .hasMessageContaining(broken.ref().toString());
-    Path token = root.resolve("backend-vm-1.vm-apps/etc/istio-token");
+    Path token = root.resolve("backend-vm-1.vm-apps/etc/tokens/istio-token");
     assertThat(Files.readString(token)).startsWith(Canary.SECRET);
     assertThat(LocalFiles.mode(token)).isEqualTo(0600);
     assertThat(root.resolve("backend-vm-2.vm-apps/bin/start-istio-proxy.sh")).isExecutable();
@@ -68,7 +68,7 @@ class PipelineWithBundlesTest {
         .extracting(OfflineLayout.Entry::path)
         .contains(
             "backend-vm-1.vm-apps/etc/sidecar.env",
-            "backend-vm-2.vm-apps/etc/istio-token",
+            "backend-vm-2.vm-apps/etc/tokens/istio-token",
             "backend-vm-2.vm-apps/bin/start-istio-proxy.sh")
         .noneMatch(path -> path.startsWith("broken-vm"));
   }

@@ -156,6 +156,11 @@ cmd_rm() {
       rc=1
       continue
     fi
+    if control "rm-fails-$n"; then
+      echo "Error response from daemon: could not remove container \"$n\": permission denied" >&2
+      rc=1
+      continue
+    fi
     if [ "$(field "$n" status)" = running ] && [ "$force" = 0 ]; then
       echo "Error response from daemon: You cannot remove a running container $n. Stop the container before attempting removal or force remove" >&2
       rc=1

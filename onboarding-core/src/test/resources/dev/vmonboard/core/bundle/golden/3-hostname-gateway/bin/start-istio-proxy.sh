@@ -13,7 +13,7 @@ cp -f "$etc"/istio-ca.pem "$etc"-certs/root-cert.pem
   --name istio-proxy \
   --restart unless-stopped \
   --network host \
-  -v "$etc"/istio-token:/var/run/secrets/tokens/istio-token:ro \
+  -v "$etc"/tokens:/var/run/secrets/tokens:ro \
   -v "$etc"-certs:/var/run/secrets/istio \
   --env-file "$etc"/sidecar.env \
   docker.io/istio/proxyv2:1.9.0 proxy sidecar --serviceCluster legacy-sa.vm-apps --concurrency 0 --proxyLogLevel info --proxyComponentLogLevel misc:info --trust-domain cluster.local

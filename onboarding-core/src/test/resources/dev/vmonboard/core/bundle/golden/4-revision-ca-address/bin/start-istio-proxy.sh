@@ -13,7 +13,7 @@ cp -f "$etc"/istio-ca.pem "$etc"-certs/root-cert.pem
   --name istio-proxy-backend \
   --restart unless-stopped \
   --network host \
-  -v "$etc"/istio-token:/var/run/secrets/tokens/istio-token:ro \
+  -v "$etc"/tokens:/var/run/secrets/tokens:ro \
   -v "$etc"/k8s-ca.pem:/var/run/secrets/kubernetes.io/serviceaccount/ca.crt:ro \
   -v "$etc"-certs:/var/run/secrets/istio \
   --env-file "$etc"/sidecar.env \
