@@ -86,7 +86,14 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
         "rt rm -f \"$name\" >/dev/null 2>&1 ||"
             + " if rt inspect --format '{{.State.Status}}' \"$name\" >/dev/null 2>&1; then",
         "  fail 31 \"cannot remove the old container $name\"",
-        "fi",
+        "fi");
+    // Host directories (the agent's certificates, <config dir>-certs) outlive deliveries and
+    // containers: created owner-only and seeded from the bundle before every start.
+    for (List<String> command : spec.prepareCommands(configDir(target))) {
+      script.lines(
+          Shell.join(command) + " || fail 33 " + Shell.quote("cannot run " + Shell.join(command)));
+    }
+    script.lines(
         "rt "
             + Shell.join(spec.runArguments(configDir(target)))
             + " >/dev/null || fail 32 \"$runtime run exited with code $?\"");
@@ -144,8 +151,14 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
             .lines(
                 "if rt inspect --format '{{.State.Status}}' \"$name\" >/dev/null 2>&1; then",
                 "  rt rm -f \"$name\" >/dev/null || fail 31 \"cannot remove container $name\"",
-                "fi",
-                "echo removed");
+                "fi");
+    // The proxy is removed for good: its host directories go with it.
+    for (ContainerLaunch.HostDirectory directory : spec.hostDirectories()) {
+      String path = directory.path(configDir(target));
+      script.lines(
+          "rm -rf -- " + Shell.quote(path) + " || fail 34 " + Shell.quote("cannot delete " + path));
+    }
+    script.lines("echo removed");
     VmSession session = VmSession.of(connector, target, context);
     ExecResult result =
         session.run("remove the proxy", script, new byte[0], Duration.ofMinutes(2), context);
@@ -167,19 +180,26 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
     ContainerLaunch spec = (ContainerLaunch) bundle.launch();
     List<String> words = new ArrayList<>(prefix());
     words.addAll(spec.runArguments(configDir(target)));
-    return List.of(
-        "ssh " + target.host() + ":" + target.port() + ": one exec channel:",
+    String dir = configDir(target);
+    List<String> lines = new ArrayList<>();
+    lines.add("ssh " + target.host() + ":" + target.port() + ": one exec channel:");
+    lines.add(
         "  "
             + Shell.join(prefix())
             + " rm -f "
             + Shell.quote(spec.containerName())
-            + " (if present)",
-        "  " + Shell.join(words),
+            + " (if present)");
+    for (List<String> command : spec.prepareCommands(dir)) {
+      lines.add("  " + Shell.join(command));
+    }
+    lines.add("  " + Shell.join(words));
+    lines.add(
         "  poll "
             + spec.readinessUrl()
             + " until ready ("
             + readiness.timeout().toSeconds()
             + " s)");
+    return lines;
   }
 
   @Override
@@ -188,8 +208,14 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
         bundle.launch() instanceof ContainerLaunch
             ? ((ContainerLaunch) bundle.launch()).containerName()
             : "?";
-    return List.of(
-        "ssh " + target.host() + ": " + Shell.join(prefix()) + " rm -f " + Shell.quote(name));
+    List<String> lines = new ArrayList<>();
+    lines.add("ssh " + target.host() + ": " + Shell.join(prefix()) + " rm -f " + Shell.quote(name));
+    if (bundle.launch() instanceof ContainerLaunch spec) {
+      for (ContainerLaunch.HostDirectory directory : spec.hostDirectories()) {
+        lines.add("  rm -rf -- " + Shell.quote(directory.path(configDir(target))));
+      }
+    }
+    return lines;
   }
 
   private RemoteScript script(ContainerLaunch spec, StageContext context) {

@@ -81,6 +81,40 @@ class ContainerProxyLauncherTest {
   }
 
   @Test
+  void createsAndSeedsTheCertificateDirectoryBeforeStartingAndDeletesItOnRemoval()
+      throws Exception {
+    TestVm vm = vm(EmbeddedVm.HttpClient.CURL);
+    Target target = vm.newTarget();
+    Bundle bundle =
+        Bundles.bundle(
+            "v1",
+            Bundles.containerLaunch()
+                .addHostDirectories(
+                    dev.vmonboard.core.ContainerLaunch.HostDirectory.of(
+                        "-certs",
+                        "/var/run/secrets/istio",
+                        java.util.Map.of("istio-ca.pem", "root-cert.pem")))
+                .build());
+    ContainerProxyLauncher launcher = launcher(vm).build();
+    Path certs = Path.of(target.configDir() + "-certs");
+
+    SshTransport.using(vm.connector).deliver(bundle, target, context());
+    assertThat(launcher.launch(bundle, target, context()).isReady()).isTrue();
+
+    assertThat(java.nio.file.Files.getPosixFilePermissions(certs))
+        .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    assertThat(certs.resolve("root-cert.pem")).hasContent("-----CERT v1-----");
+    assertThat(runCall(vm)).contains(certs + ":/var/run/secrets/istio");
+    assertThat(launcher.describeLaunch(bundle, target))
+        .anyMatch(line -> line.contains("mkdir -p -m 0700 " + certs));
+
+    launcher.remove(bundle, target, context());
+    assertThat(certs).doesNotExist();
+    assertThat(launcher.describeRemoval(bundle, target))
+        .anyMatch(line -> line.contains("rm -rf -- " + certs));
+  }
+
+  @Test
   void replacesAnOldContainerOfTheSameName() throws Exception {
     TestVm vm = vm(EmbeddedVm.HttpClient.BOTH);
     Target target = vm.newTarget();
