@@ -7,6 +7,7 @@ import dev.vmonboard.core.OnboardingException;
 import dev.vmonboard.core.OnboardingPipeline;
 import dev.vmonboard.core.OnboardingResult;
 import dev.vmonboard.core.ProxyLauncher;
+import dev.vmonboard.core.Stage;
 import dev.vmonboard.core.StageException;
 import dev.vmonboard.core.TargetDefaults;
 import dev.vmonboard.core.Transport;
@@ -70,22 +71,24 @@ import picocli.CommandLine.Parameters;
     version = "sidecar-bootstrap (vmonboard examples) 0.1",
     sortOptions = false,
     usageHelpAutoWidth = true,
-    customSynopsis = {
-      "Usage: sidecar-bootstrap (NAME[.NAMESPACE]... | -a) [-n NS]",
-      "         [--context NAME | --kubeconfig FILE | --embedded-cluster [FILE...]]",
-      "         [--start-istio-proxy | --offboard] [--dry-run | -d DIR | --output-file FILE.tgz]",
-      "         [-k FILE]... [-u USER] [--ssh-password] [OPTIONS]",
-      "       sidecar-bootstrap --docs",
-      ""
-    },
-    description = {
+    customSynopsis = SidecarBootstrap.SYNOPSIS,
+    description = SidecarBootstrap.DESCRIPTION)
+public final class SidecarBootstrap implements Callable<Integer> {
+
+  static final String SYNOPSIS =
+      "sidecar-bootstrap (NAME[.NAMESPACE]... | -a) [-n NS]%n"
+          + "           [--context NAME | --kubeconfig FILE | --embedded-cluster [FILE...]]%n"
+          + "           [--start-istio-proxy | --offboard]%n"
+          + "           [--dry-run | -d DIR | --output-file FILE.tgz]%n"
+          + "           [-k FILE]... [-u USER] [--ssh-password] [OPTIONS]%n"
+          + "       sidecar-bootstrap --docs%n";
+
+  static final String DESCRIPTION =
       "Bootstraps the Istio sidecar of VMs registered as WorkloadEntries: issues one short-lived"
           + " token per VM, copies the bundle to the VM over SSH (or to a directory or a .tgz),"
-          + " and starts the proxy when asked.",
-      "Exit code: 0 every VM succeeded, 1 a VM failed, 2 the command line or what it names is"
-          + " wrong (nothing was changed)."
-    })
-public final class SidecarBootstrap implements Callable<Integer> {
+          + " and starts the proxy when asked.%n"
+          + "Exit code: 0 every VM succeeded, 1 a VM failed, 2 the command line or what it names"
+          + " is wrong (nothing was changed).";
 
   @Parameters(
       paramLabel = "NAME[.NAMESPACE]",
@@ -267,7 +270,9 @@ public final class SidecarBootstrap implements Callable<Integer> {
         names = "--timeout",
         paramLabel = "DURATION",
         converter = Durations.class,
-        description = "Deadline of the whole run (default: none; each stage has 2m).")
+        description =
+            "Time allowed on each VM for copying the bundle, for starting the proxy until it is"
+                + " ready, and for removing (default 2m each).")
     Duration timeout;
 
     @Option(
@@ -281,6 +286,11 @@ public final class SidecarBootstrap implements Callable<Integer> {
     container,
     systemd
   }
+
+  /** The stages that work on the VM, which {@code --timeout} limits. */
+  private static final List<Stage> REMOTE_STAGES =
+      List.of(
+          Stage.DELIVER, Stage.LAUNCH, Stage.DELIVER_TOKEN, Stage.STOP_PROXY, Stage.REMOVE_BUNDLE);
 
   private final PrintStream out;
   private final PrintStream err;
@@ -551,8 +561,8 @@ public final class SidecarBootstrap implements Callable<Integer> {
 
   static String docs() {
     StringBuilder text = new StringBuilder();
-    text.append("Annotations sidecar-bootstrap reads on a WorkloadEntry (the last one on the")
-        .append(" Istio namespace):\n\n");
+    text.append("Annotations sidecar-bootstrap reads on a WorkloadEntry (mesh-expansion-configmap:")
+        .append(" on the Istio namespace):\n\n");
     text.append(BootstrapAnnotation.catalogue());
     return text.toString();
   }
@@ -770,7 +780,9 @@ public final class SidecarBootstrap implements Callable<Integer> {
             .concurrency(run.concurrency)
             .listener(new FleetProgress(err, workloads, run.verbose || workloads == 1));
     if (run.timeout != null) {
-      builder.runTimeout(run.timeout);
+      for (Stage stage : REMOTE_STAGES) {
+        builder.stageTimeout(stage, run.timeout);
+      }
     }
     return builder.build();
   }
@@ -797,9 +809,15 @@ public final class SidecarBootstrap implements Callable<Integer> {
     }
     if (action.style == Style.systemd) {
       SystemdProxyLauncher.Builder launcher = SystemdProxyLauncher.builder(connector);
+      if (run.timeout != null) {
+        launcher.readinessTimeout(run.timeout);
+      }
       return action.sudo ? launcher.sudo().build() : launcher.build();
     }
     ContainerProxyLauncher.Builder launcher = ContainerProxyLauncher.builder(connector);
+    if (run.timeout != null) {
+      launcher.readinessTimeout(run.timeout);
+    }
     return action.sudo ? launcher.sudo().build() : launcher.build();
   }
 

@@ -5,6 +5,7 @@ import dev.vmonboard.examples.support.DemoKeys;
 import dev.vmonboard.k8s.EmbeddedIstioCluster;
 import dev.vmonboard.ssh.EmbeddedVm;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.KubernetesListBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -141,11 +142,10 @@ final class CliFixture implements AutoCloseable {
       objects.add(client.namespaces().withName("istio-system").get());
       objects.addAll(client.configMaps().inNamespace("istio-system").list().getItems());
       objects.addAll(client.services().inNamespace("istio-system").list().getItems());
-      StringBuilder yaml = new StringBuilder();
-      for (HasMetadata object : objects) {
-        yaml.append(client.getKubernetesSerialization().asYaml(object));
-      }
-      return yaml.toString();
+      // One "kind: List" document, as kubectl get NAME... -o yaml writes it.
+      return client
+          .getKubernetesSerialization()
+          .asYaml(new KubernetesListBuilder().withItems(objects).build());
     }
   }
 

@@ -115,6 +115,26 @@ class SidecarBootstrapTest {
   }
 
   @Test
+  void timeoutLimitsHowLongAProxyMayTakeToGetReady() throws Exception {
+    fixture = CliFixture.start(dir, 1, null);
+    fixture.vms.get(0).neverReady();
+
+    long started = System.nanoTime();
+    CliFixture.Run run =
+        fixture.run(
+            args(
+                List.of("vm-1.vms"),
+                fixture.cluster(),
+                fixture.login(),
+                List.of("--start-istio-proxy", "--timeout", "2s")));
+
+    assertThat(run.code()).as(run.toString()).isEqualTo(1);
+    assertThat(run.out()).containsPattern("vms/vm-1 +FAILED .*start the proxy");
+    assertThat(java.time.Duration.ofNanos(System.nanoTime() - started))
+        .isLessThan(java.time.Duration.ofSeconds(30));
+  }
+
+  @Test
   void dryRunPrintsEachPlanWithTheTokenRedactedAndChangesNothing() throws Exception {
     fixture = CliFixture.start(dir, 1, null);
 
