@@ -140,7 +140,7 @@ public final class SidecarBootstrap implements Callable<Integer> {
               + " a built-in Istio installation with two sample VMs in namespace "
               + EmbeddedClusters.SAMPLE_NAMESPACE
               + ". With files: exactly the objects in those manifests (e.g. exported with kubectl"
-              + " get -o yaml), nothing built in."
+              + " get -o yaml), nothing built in but Istio's CRDs. Put names before it."
         })
     List<Path> embeddedCluster;
   }
