@@ -26,6 +26,7 @@ import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.fabric8.mockwebserver.internal.SimpleRequest;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -74,18 +75,21 @@ final class EmbeddedApiServer extends KubernetesMixedDispatcher {
   private final TokenMinter minter;
   private final Duration maxTokenLifetime;
   private final KubernetesSerialization json;
+  private final Clock clock;
   private final List<String> requestLog = new CopyOnWriteArrayList<>();
 
   EmbeddedApiServer(
       Map<ServerRequest, Queue<ServerResponse>> expectations,
       TokenMinter minter,
       Duration maxTokenLifetime,
-      KubernetesSerialization json) {
+      KubernetesSerialization json,
+      Clock clock) {
     super(expectations);
     this.expectations = expectations;
     this.minter = minter;
     this.maxTokenLifetime = maxTokenLifetime;
     this.json = json;
+    this.clock = clock;
   }
 
   /** Every request received, as {@code METHOD path?query}, oldest first. */
@@ -244,7 +248,7 @@ final class EmbeddedApiServer extends KubernetesMixedDispatcher {
         asked.getSpec() == null || asked.getSpec().getAudiences().isEmpty()
             ? List.of(TokenMinter.ISSUER)
             : List.copyOf(asked.getSpec().getAudiences());
-    Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
     Instant expiry = now.plusSeconds(seconds);
     String token =
         minter.mint(namespace, name, serviceAccount.getMetadata().getUid(), audiences, now, expiry);
