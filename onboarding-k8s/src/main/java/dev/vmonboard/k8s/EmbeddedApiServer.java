@@ -77,6 +77,7 @@ final class EmbeddedApiServer extends KubernetesMixedDispatcher {
   private final KubernetesSerialization json;
   private final Clock clock;
   private final List<String> requestLog = new CopyOnWriteArrayList<>();
+  private final List<String[]> userAgents = new CopyOnWriteArrayList<>();
 
   EmbeddedApiServer(
       Map<ServerRequest, Queue<ServerResponse>> expectations,
@@ -97,9 +98,19 @@ final class EmbeddedApiServer extends KubernetesMixedDispatcher {
     return List.copyOf(requestLog);
   }
 
+  /** The requests whose User-Agent starts with {@code userAgent}, as {@link #requestLog()}. */
+  List<String> requestLog(String userAgent) {
+    return userAgents.stream()
+        .filter(entry -> entry[0] != null && entry[0].startsWith(userAgent))
+        .map(entry -> entry[1])
+        .toList();
+  }
+
   @Override
   public MockResponse dispatch(RecordedRequest request) {
-    requestLog.add(request.getMethod() + " " + request.getPath());
+    String line = request.getMethod() + " " + request.getPath();
+    requestLog.add(line);
+    userAgents.add(new String[] {request.getHeader("User-Agent"), line});
     try {
       return route(request);
     } catch (RuntimeException e) {

@@ -137,6 +137,11 @@ public final class EmbeddedIstioCluster implements AutoCloseable {
     return api.requestLog();
   }
 
+  /** The requests of clients whose User-Agent starts with {@code userAgent}. */
+  List<String> requestLog(String userAgent) {
+    return api.requestLog(userAgent);
+  }
+
   /** Stops the server and closes the client. */
   @Override
   public void close() {
