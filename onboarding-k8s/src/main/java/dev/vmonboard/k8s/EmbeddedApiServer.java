@@ -79,6 +79,12 @@ final class EmbeddedApiServer extends KubernetesMixedDispatcher {
   private final List<String> requestLog = new CopyOnWriteArrayList<>();
   private final List<String[]> userAgents = new CopyOnWriteArrayList<>();
 
+  /**
+   * The CRDs in the store, read once and again after any write to them: every custom-resource
+   * request consults them, and reading them from the store is a scan of every stored object.
+   */
+  private volatile List<CustomResourceDefinition> crds;
+
   EmbeddedApiServer(
       Map<ServerRequest, Queue<ServerResponse>> expectations,
       TokenMinter minter,
@@ -121,6 +127,14 @@ final class EmbeddedApiServer extends KubernetesMixedDispatcher {
 
   private MockResponse route(RecordedRequest request) {
     String path = request.getPath();
+    if (path.startsWith(CRD_PATH) && request.method() != HttpMethod.GET) {
+      crds = null;
+      try {
+        return super.dispatch(request);
+      } finally {
+        crds = null;
+      }
+    }
     if (isExpected(request)) {
       return super.dispatch(request);
     }
@@ -278,14 +292,22 @@ final class EmbeddedApiServer extends KubernetesMixedDispatcher {
   }
 
   private List<CustomResourceDefinition> customResourceDefinitions() {
+    List<CustomResourceDefinition> known = crds;
+    if (known != null) {
+      return known;
+    }
     MockResponse answer = super.dispatch(get(CRD_PATH));
     if (answer.code() != 200) {
       return List.of();
     }
-    return json.unmarshal(
-            new String(answer.getBody().getBytes(), StandardCharsets.UTF_8),
-            CustomResourceDefinitionList.class)
-        .getItems();
+    known =
+        List.copyOf(
+            json.unmarshal(
+                    new String(answer.getBody().getBytes(), StandardCharsets.UTF_8),
+                    CustomResourceDefinitionList.class)
+                .getItems());
+    crds = known;
+    return known;
   }
 
   private List<CustomResourceDefinition> customResourceDefinitions(String group) {
