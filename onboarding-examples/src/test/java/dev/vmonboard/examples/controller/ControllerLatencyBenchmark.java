@@ -32,6 +32,7 @@ public final class ControllerLatencyBenchmark {
     int count = args.length > 0 ? Integer.parseInt(args[0]) : 20;
     int warmUp = 2;
     Map<WorkloadRef, Long> ready = new ConcurrentHashMap<>();
+    Map<WorkloadRef, OnboardingResult> results = new ConcurrentHashMap<>();
     Map<WorkloadRef, CountDownLatch> latches = new ConcurrentHashMap<>();
     try (ControllerDemo demo =
         ControllerDemo.start(
@@ -42,6 +43,7 @@ public final class ControllerLatencyBenchmark {
                   && r.result().outcome() == OnboardingResult.Outcome.SUCCEEDED
                   && r.result().proxyStatus().map(s -> s.isReady()).orElse(false)) {
                 ready.putIfAbsent(r.workload(), System.nanoTime());
+                results.putIfAbsent(r.workload(), r.result());
                 CountDownLatch latch = latches.get(r.workload());
                 if (latch != null) {
                   latch.countDown();
@@ -64,8 +66,26 @@ public final class ControllerLatencyBenchmark {
         if (i >= warmUp) {
           millis.add(took);
         }
+        OnboardingResult result = results.get(ref);
+        StringBuilder stages = new StringBuilder();
+        result
+            .stages()
+            .forEach(
+                stage ->
+                    stages
+                        .append(' ')
+                        .append(stage.stage())
+                        .append('=')
+                        .append(stage.duration().toMillis()));
         System.out.printf(
-            Locale.ROOT, "%s ready after %.0f ms%s%n", name, took, i < warmUp ? " (warm-up)" : "");
+            Locale.ROOT,
+            "%s ready after %.0f ms%s: before the pipeline %.0f ms, pipeline %d ms:%s%n",
+            name,
+            took,
+            i < warmUp ? " (warm-up)" : "",
+            took - result.duration().toMillis(),
+            result.duration().toMillis(),
+            stages);
         demo.waitFor("the controller to settle", demo.controller()::isIdle);
       }
       List<Double> sorted = new ArrayList<>(millis);
