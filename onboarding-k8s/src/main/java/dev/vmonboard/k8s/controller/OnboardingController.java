@@ -138,11 +138,20 @@ public final class OnboardingController implements AutoCloseable {
           new Elector(
               settings.cluster().client(),
               settings.leaderElection().get(),
-              () -> control.execute(this::activate),
-              () -> control.execute(this::deactivate));
+              () -> onControlThread(this::activate),
+              () -> onControlThread(this::deactivate));
       elector.start();
     } else {
-      control.execute(this::activate);
+      onControlThread(this::activate);
+    }
+  }
+
+  /** Runs {@code step} on the thread that starts and stops sessions, one step at a time. */
+  private void onControlThread(Runnable step) {
+    try {
+      control.execute(step);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // Closed: close() has already stopped the session.
     }
   }
 
