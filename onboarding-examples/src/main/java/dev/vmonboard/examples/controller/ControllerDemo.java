@@ -45,6 +45,10 @@ public final class ControllerDemo implements AutoCloseable {
   static final String NAMESPACE = "vms";
   static final String CONTROLLER_NAMESPACE = "vmonboard";
 
+  /** The mock API server logs every request at INFO through java.util.logging: keep it quiet. */
+  private static final java.util.logging.Logger MOCK_SERVER_LOG =
+      java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+
   private final EmbeddedIstioCluster cluster;
   private final List<EmbeddedVm> vms;
   private final OnboardingController controller;
@@ -120,6 +124,7 @@ public final class ControllerDemo implements AutoCloseable {
 
   /** Runs the demo. */
   public static void main(String[] args) throws Exception {
+    MOCK_SERVER_LOG.setLevel(java.util.logging.Level.WARNING);
     try (ControllerDemo demo = start(2, event -> {})) {
       System.out.println("controller " + demo.controller.identity() + " started");
       demo.waitFor("the controller to win its Lease", demo.controller::isActive);
@@ -129,7 +134,11 @@ public final class ControllerDemo implements AutoCloseable {
       }
       for (int i = 0; i < demo.vms.size(); i++) {
         String name = "backend-" + i;
-        demo.waitFor(name + " onboarded", () -> demo.onboarded(name));
+        demo.waitFor(
+            name + " onboarded",
+            () ->
+                demo.onboarded(name)
+                    && demo.status(name).containsKey(OnboardingController.LAST_RESULT));
         System.out.println(
             name + ": proxy " + demo.vms.get(i).containers() + ", status " + demo.status(name));
       }
