@@ -26,6 +26,7 @@ import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.fabric8.mockwebserver.internal.SimpleRequest;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -74,18 +75,28 @@ final class EmbeddedApiServer extends KubernetesMixedDispatcher {
   private final TokenMinter minter;
   private final Duration maxTokenLifetime;
   private final KubernetesSerialization json;
+  private final Clock clock;
   private final List<String> requestLog = new CopyOnWriteArrayList<>();
+  private final List<String[]> userAgents = new CopyOnWriteArrayList<>();
+
+  /**
+   * The CRDs in the store, read once and again after any write to them: every custom-resource
+   * request consults them, and reading them from the store is a scan of every stored object.
+   */
+  private volatile List<CustomResourceDefinition> crds;
 
   EmbeddedApiServer(
       Map<ServerRequest, Queue<ServerResponse>> expectations,
       TokenMinter minter,
       Duration maxTokenLifetime,
-      KubernetesSerialization json) {
+      KubernetesSerialization json,
+      Clock clock) {
     super(expectations);
     this.expectations = expectations;
     this.minter = minter;
     this.maxTokenLifetime = maxTokenLifetime;
     this.json = json;
+    this.clock = clock;
   }
 
   /** Every request received, as {@code METHOD path?query}, oldest first. */
@@ -93,9 +104,19 @@ final class EmbeddedApiServer extends KubernetesMixedDispatcher {
     return List.copyOf(requestLog);
   }
 
+  /** The requests whose User-Agent starts with {@code userAgent}, as {@link #requestLog()}. */
+  List<String> requestLog(String userAgent) {
+    return userAgents.stream()
+        .filter(entry -> entry[0] != null && entry[0].startsWith(userAgent))
+        .map(entry -> entry[1])
+        .toList();
+  }
+
   @Override
   public MockResponse dispatch(RecordedRequest request) {
-    requestLog.add(request.getMethod() + " " + request.getPath());
+    String line = request.getMethod() + " " + request.getPath();
+    requestLog.add(line);
+    userAgents.add(new String[] {request.getHeader("User-Agent"), line});
     try {
       return route(request);
     } catch (RuntimeException e) {
@@ -106,6 +127,14 @@ final class EmbeddedApiServer extends KubernetesMixedDispatcher {
 
   private MockResponse route(RecordedRequest request) {
     String path = request.getPath();
+    if (path.startsWith(CRD_PATH) && request.method() != HttpMethod.GET) {
+      crds = null;
+      try {
+        return super.dispatch(request);
+      } finally {
+        crds = null;
+      }
+    }
     if (isExpected(request)) {
       return super.dispatch(request);
     }
@@ -244,7 +273,7 @@ final class EmbeddedApiServer extends KubernetesMixedDispatcher {
         asked.getSpec() == null || asked.getSpec().getAudiences().isEmpty()
             ? List.of(TokenMinter.ISSUER)
             : List.copyOf(asked.getSpec().getAudiences());
-    Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
     Instant expiry = now.plusSeconds(seconds);
     String token =
         minter.mint(namespace, name, serviceAccount.getMetadata().getUid(), audiences, now, expiry);
@@ -263,14 +292,22 @@ final class EmbeddedApiServer extends KubernetesMixedDispatcher {
   }
 
   private List<CustomResourceDefinition> customResourceDefinitions() {
+    List<CustomResourceDefinition> known = crds;
+    if (known != null) {
+      return known;
+    }
     MockResponse answer = super.dispatch(get(CRD_PATH));
     if (answer.code() != 200) {
       return List.of();
     }
-    return json.unmarshal(
-            new String(answer.getBody().getBytes(), StandardCharsets.UTF_8),
-            CustomResourceDefinitionList.class)
-        .getItems();
+    known =
+        List.copyOf(
+            json.unmarshal(
+                    new String(answer.getBody().getBytes(), StandardCharsets.UTF_8),
+                    CustomResourceDefinitionList.class)
+                .getItems());
+    crds = known;
+    return known;
   }
 
   private List<CustomResourceDefinition> customResourceDefinitions(String group) {

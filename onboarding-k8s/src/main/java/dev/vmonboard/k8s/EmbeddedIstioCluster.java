@@ -26,6 +26,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -136,6 +137,11 @@ public final class EmbeddedIstioCluster implements AutoCloseable {
     return api.requestLog();
   }
 
+  /** The requests of clients whose User-Agent starts with {@code userAgent}. */
+  List<String> requestLog(String userAgent) {
+    return api.requestLog(userAgent);
+  }
+
   /** Stops the server and closes the client. */
   @Override
   public void close() {
@@ -163,6 +169,7 @@ public final class EmbeddedIstioCluster implements AutoCloseable {
     private List<String> istioVersions = TypicalIstio.allNetworkingVersions();
     private Duration maxTokenLifetime;
     private boolean https;
+    private Clock clock = Clock.systemUTC();
 
     private Builder() {}
 
@@ -223,6 +230,16 @@ public final class EmbeddedIstioCluster implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The clock that dates minted tokens (issue time and expiry); the system clock by default.
+     * Tests that move a clock forward give the same clock to the cluster and to the code under
+     * test, so that tokens expire on the same time line.
+     */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
     /** Serves HTTPS with a self-signed certificate the client trusts, instead of plain HTTP. */
     public Builder https(boolean useHttps) {
       this.https = useHttps;
@@ -256,7 +273,8 @@ public final class EmbeddedIstioCluster implements AutoCloseable {
         throw new IllegalStateException("cannot make a token signing key", e);
       }
       Map<ServerRequest, Queue<ServerResponse>> expectations = new ConcurrentHashMap<>();
-      EmbeddedApiServer api = new EmbeddedApiServer(expectations, minter, maxTokenLifetime, json);
+      EmbeddedApiServer api =
+          new EmbeddedApiServer(expectations, minter, maxTokenLifetime, json, clock);
       KubernetesMockServer server =
           new KubernetesMockServer(new Context(), new MockWebServer(), expectations, api, https);
       server.init();

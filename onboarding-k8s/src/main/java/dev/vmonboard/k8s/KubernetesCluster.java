@@ -1,11 +1,15 @@
 package dev.vmonboard.k8s;
 
 import dev.vmonboard.core.StageException;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResourceList;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.MixedOperation;
+import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
 import java.io.File;
 import java.io.IOException;
@@ -43,6 +47,7 @@ public final class KubernetesCluster implements AutoCloseable {
   private final String description;
   private final boolean owned;
   private volatile boolean reachable;
+  private volatile IstioApi istio;
 
   private KubernetesCluster(KubernetesClient client, String description, boolean owned) {
     this.client = client;
@@ -208,6 +213,26 @@ public final class KubernetesCluster implements AutoCloseable {
   /** The fabric8 client; the stages use it, host applications may too. */
   public KubernetesClient client() {
     return client;
+  }
+
+  /**
+   * Istio's {@code WorkloadEntry} objects on this cluster as fabric8 generic resources, at the
+   * newest {@code networking.istio.io} version the cluster serves (asked once): for host
+   * applications that watch or annotate entries themselves, such as the onboarding controller.
+   *
+   * @throws StageException when the cluster cannot be reached or does not serve WorkloadEntries
+   */
+  public MixedOperation<
+          GenericKubernetesResource,
+          GenericKubernetesResourceList,
+          Resource<GenericKubernetesResource>>
+      workloadEntries() {
+    IstioApi api = istio;
+    if (api == null) {
+      api = new IstioApi(this);
+      istio = api;
+    }
+    return api.resources(IstioKind.WORKLOAD_ENTRY);
   }
 
   /** Which cluster this is, for messages: context, API server and kubeconfig file. */

@@ -1,0 +1,250 @@
+package dev.vmonboard.k8s.controller;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One period of activity of the controller (with leader election: one term as leader): informers on
+ * the WorkloadEntries of the namespaces in scope feed a work queue that a bounded pool of workers
+ * drains through the {@link Reconciler}; failures come back after a backoff; a periodic tick queues
+ * entries whose token is due for refresh (on the controller's clock) and, every resync period,
+ * every entry. Closing it stops all of that, interrupting runs in flight.
+ *
+ * <p>The informers list and then watch; fabric8 re-establishes a watch that drops and lists again
+ * when the API server says its resource version is too old, so a watch disconnect loses no entry.
+ */
+final class Session implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Session.class);
+  private static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(10);
+
+  private final ControllerSettings settings;
+  private final Pipelines pipelines;
+  private final Reconciler reconciler;
+  private final KubernetesSerialization json;
+  private final WorkQueue queue = new WorkQueue();
+  private final Map<String, SharedIndexInformer<GenericKubernetesResource>> informers =
+      new ConcurrentHashMap<>();
+  private final Set<String> backingOff = ConcurrentHashMap.newKeySet();
+  private final ExecutorService workers;
+  private final ScheduledExecutorService scheduler;
+  private final AtomicInteger informerAttempts = new AtomicInteger();
+  private volatile boolean closed;
+  private volatile long lastResync = System.nanoTime();
+
+  Session(ControllerSettings settings) {
+    this.settings = settings;
+    this.pipelines = new Pipelines(settings);
+    this.reconciler = new Reconciler(settings, pipelines, this::cached);
+    this.json = settings.cluster().client().getKubernetesSerialization();
+    this.workers =
+        Executors.newFixedThreadPool(settings.concurrency(), threads("vmonboard-reconcile-"));
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(threads("vmonboard-schedule-"));
+  }
+
+  void start() {
+    pipelines.start();
+    scheduler.execute(this::startInformers);
+    for (int i = 0; i < settings.concurrency(); i++) {
+      workers.execute(this::work);
+    }
+    long tick = settings.refreshCheckInterval().toMillis();
+    scheduler.scheduleWithFixedDelay(this::tick, tick, tick, TimeUnit.MILLISECONDS);
+  }
+
+  /** Whether nothing is queued or being reconciled (for tests and benchmarks). */
+  boolean isIdle() {
+    return queue.isIdle();
+  }
+
+  private void startInformers() {
+    if (closed) {
+      return;
+    }
+    try {
+      List<String> scope = settings.namespaces().isEmpty() ? List.of("") : settings.namespaces();
+      for (String namespace : scope) {
+        if (!informers.containsKey(namespace)) {
+          informers.put(namespace, informer(namespace));
+        }
+      }
+    } catch (RuntimeException e) {
+      // Typically the API server cannot be reached yet, or does not serve WorkloadEntries.
+      Duration delay = settings.requeueBackoff().backoffAfter(informerAttempts.incrementAndGet());
+      LOG.warn("cannot watch WorkloadEntries yet ({}); trying again in {}", e.getMessage(), delay);
+      if (!closed) {
+        scheduler.schedule(this::startInformers, delay.toMillis(), TimeUnit.MILLISECONDS);
+      }
+    }
+  }
+
+  private SharedIndexInformer<GenericKubernetesResource> informer(String namespace) {
+    var entries = settings.cluster().workloadEntries();
+    SharedIndexInformer<GenericKubernetesResource> informer =
+        namespace.isEmpty()
+            ? entries.inAnyNamespace().runnableInformer(0)
+            : entries.inNamespace(namespace).runnableInformer(0);
+    informer.addEventHandler(new Handler());
+    informer.exceptionHandler(
+        (started, failure) -> {
+          LOG.debug("watch of WorkloadEntries failed; fabric8 retries it", failure);
+          return true;
+        });
+    informer.start();
+    LOG.debug("watching WorkloadEntries in {}", namespace.isEmpty() ? "all namespaces" : namespace);
+    return informer;
+  }
+
+  /** Queues entries the controller is concerned with when they change in a way that matters. */
+  private final class Handler implements ResourceEventHandler<GenericKubernetesResource> {
+    @Override
+    public void onAdd(GenericKubernetesResource entry) {
+      if (Entries.concernsController(entry)) {
+        queue.add(Entries.key(entry));
+      }
+    }
+
+    @Override
+    public void onUpdate(GenericKubernetesResource old, GenericKubernetesResource entry) {
+      if ((Entries.concernsController(entry) || Entries.concernsController(old))
+          && !Entries.relevantState(old, json).equals(Entries.relevantState(entry, json))) {
+        queue.add(Entries.key(entry));
+      }
+    }
+
+    @Override
+    public void onDelete(GenericKubernetesResource entry, boolean finalStateUnknown) {
+      reconciler.forget(Entries.key(entry), true);
+    }
+  }
+
+  private GenericKubernetesResource cached(String key) {
+    String namespace = key.substring(0, key.indexOf('/'));
+    SharedIndexInformer<GenericKubernetesResource> informer =
+        informers.getOrDefault(namespace, informers.get(""));
+    return informer == null ? null : informer.getStore().getByKey(key);
+  }
+
+  private void work() {
+    while (!closed) {
+      String key;
+      try {
+        key = queue.take();
+      } catch (InterruptedException e) {
+        return;
+      }
+      if (key == null) {
+        return;
+      }
+      try {
+        Reconciler.Outcome outcome = reconciler.reconcile(key);
+        if (outcome.retry() && !closed) {
+          requeue(key, outcome);
+        }
+      } catch (RuntimeException | Error e) {
+        LOG.error("reconciling {} failed unexpectedly", key, e);
+        if (!closed) {
+          requeue(key, new Reconciler.Outcome(true, 1, String.valueOf(e)));
+        }
+      } finally {
+        queue.done(key);
+      }
+    }
+  }
+
+  private void requeue(String key, Reconciler.Outcome outcome) {
+    Duration delay = settings.requeueBackoff().backoffAfter(outcome.failures());
+    backingOff.add(key);
+    scheduler.schedule(
+        () -> {
+          backingOff.remove(key);
+          queue.add(key);
+        },
+        delay.toMillis(),
+        TimeUnit.MILLISECONDS);
+    LOG.warn(
+        "{}: failure {} in a row, next try in {} ms: {}",
+        key,
+        outcome.failures(),
+        delay.toMillis(),
+        outcome.reason());
+    settings
+        .events()
+        .emit(
+            new ControllerEvent.Requeued(
+                Entries.ref(key),
+                outcome.failures(),
+                delay,
+                outcome.reason(),
+                settings.clock().instant()));
+  }
+
+  /** Queues entries whose token is due and, once per resync period, every entry. */
+  private void tick() {
+    try {
+      boolean resync = System.nanoTime() - lastResync >= settings.resyncPeriod().toNanos();
+      if (resync) {
+        lastResync = System.nanoTime();
+      }
+      for (SharedIndexInformer<GenericKubernetesResource> informer : informers.values()) {
+        for (GenericKubernetesResource entry : informer.getStore().list()) {
+          String key = Entries.key(entry);
+          if (!Entries.concernsController(entry) || backingOff.contains(key)) {
+            continue;
+          }
+          if (resync) {
+            reconciler.forget(key, false);
+            queue.add(key);
+          } else if (Entries.isManaged(entry)
+              && !Entries.isDeleting(entry)
+              && reconciler.tokenDue(entry)) {
+            queue.add(key);
+          }
+        }
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("the periodic check failed; it runs again", e);
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    queue.shutDown();
+    workers.shutdownNow();
+    scheduler.shutdownNow();
+    informers.values().forEach(SharedIndexInformer::stop);
+    pipelines.close();
+    try {
+      if (!workers.awaitTermination(SHUTDOWN_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+        LOG.warn("reconciles still running {} after the controller stopped", SHUTDOWN_WAIT);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static ThreadFactory threads(String prefix) {
+    AtomicInteger count = new AtomicInteger();
+    return runnable -> {
+      Thread thread = new Thread(runnable, prefix + count.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+}

@@ -1,0 +1,214 @@
+package dev.vmonboard.k8s.controller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.vmonboard.core.OnboardingResult.Operation;
+import dev.vmonboard.core.OnboardingResult.Outcome;
+import dev.vmonboard.core.RetryPolicy;
+import dev.vmonboard.core.WorkloadRef;
+import dev.vmonboard.core.bundle.ContainerBundleFactory;
+import dev.vmonboard.core.testing.InMemoryProxyLauncher;
+import dev.vmonboard.core.testing.InMemoryTransport;
+import dev.vmonboard.k8s.EmbeddedIstioCluster;
+import dev.vmonboard.k8s.KubernetesCluster;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Leader election, watch disconnects and the credentials Secret, against the embedded server. */
+class ControllerResilienceTest {
+
+  private static final Duration WAIT = OnboardingControllerTest.WAIT;
+
+  private final InMemoryTransport transport = new InMemoryTransport();
+  private final InMemoryProxyLauncher launcher = new InMemoryProxyLauncher();
+  private final List<ControllerEvent> events = new CopyOnWriteArrayList<>();
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private EmbeddedIstioCluster embedded;
+  private KubernetesCluster cluster;
+
+  @BeforeEach
+  void start() {
+    embedded = EmbeddedIstioCluster.start();
+    cluster = embedded.cluster();
+    TestEntries.serviceAccount(cluster, "vm-sa");
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (int i = closeables.size() - 1; i >= 0; i--) {
+      closeables.get(i).close();
+    }
+    embedded.close();
+  }
+
+  private OnboardingController.Builder controller(KubernetesCluster through) {
+    return OnboardingController.builder()
+        .cluster(through)
+        .bundleFactory(ContainerBundleFactory.create())
+        .vmStages(credentials -> VmStages.of(transport, launcher))
+        .namespaces(TestEntries.NAMESPACE)
+        .requeueBackoff(Duration.ofMillis(100), Duration.ofSeconds(1))
+        .pipelineOptions(pipeline -> pipeline.retryPolicy(RetryPolicy.none()))
+        .listener(events::add);
+  }
+
+  private OnboardingController started(OnboardingController.Builder builder) {
+    OnboardingController controller = builder.build();
+    closeables.add(controller);
+    controller.start();
+    return controller;
+  }
+
+  private static LeaderElection election(String identity) {
+    return LeaderElection.lease("vmonboard", "vmonboard-controller")
+        .withIdentity(identity)
+        .withTimings(Duration.ofSeconds(3), Duration.ofSeconds(2), Duration.ofMillis(200));
+  }
+
+  @Test
+  void twoReplicasWorkOneAtATimeAndTheSecondTakesOverWhenTheLeaderStops() {
+    OnboardingController first = started(controller(cluster).leaderElection(election("first")));
+    await().atMost(WAIT).until(first::isActive);
+    OnboardingController second = started(controller(cluster).leaderElection(election("second")));
+
+    TestEntries.create(cluster, "vm-1", "10.0.0.1", true);
+    await().atMost(WAIT).until(() -> !results("vm-1", Outcome.SUCCEEDED).isEmpty());
+    sleep(Duration.ofSeconds(1));
+    assertThat(first.isActive()).isTrue();
+    assertThat(second.isActive()).isFalse();
+    assertThat(lease().getSpec().getHolderIdentity()).isEqualTo("first");
+
+    first.close();
+
+    await().atMost(Duration.ofSeconds(5)).until(second::isActive);
+    assertThat(lease().getSpec().getHolderIdentity()).isEqualTo("second");
+    TestEntries.create(cluster, "vm-2", "10.0.0.2", true);
+    await().atMost(WAIT).until(() -> !results("vm-2", Outcome.SUCCEEDED).isEmpty());
+    assertThat(
+            events.stream()
+                .filter(ControllerEvent.ActivityChanged.class::isInstance)
+                .map(ControllerEvent.ActivityChanged.class::cast)
+                .map(e -> e.identity() + "=" + e.active()))
+        .containsExactly("first=true", "first=false", "second=true");
+  }
+
+  @Test
+  void resumesWatchingAfterTheConnectionDrops() throws Exception {
+    URI server = URI.create(embedded.url());
+    DroppingProxy proxy = new DroppingProxy(server.getPort());
+    closeables.add(proxy);
+    KubernetesClient client =
+        new KubernetesClientBuilder()
+            .withConfig(
+                new ConfigBuilder(Config.empty())
+                    .withMasterUrl("http://127.0.0.1:" + proxy.port() + "/")
+                    .withRequestRetryBackoffLimit(0)
+                    .withWatchReconnectInterval(100)
+                    .build())
+            .withHttpClientFactory(new JdkHttpClientFactory())
+            .build();
+    closeables.add(client);
+    started(controller(KubernetesCluster.of(client)));
+    TestEntries.create(cluster, "vm-1", "10.0.0.1", true);
+    await().atMost(WAIT).until(() -> !results("vm-1", Outcome.SUCCEEDED).isEmpty());
+    int before = proxy.accepted();
+
+    proxy.dropAll();
+
+    await().atMost(WAIT).until(() -> proxy.accepted() > before);
+    TestEntries.create(cluster, "vm-2", "10.0.0.2", true);
+    await().atMost(WAIT).until(() -> !results("vm-2", Outcome.SUCCEEDED).isEmpty());
+  }
+
+  @Test
+  void handsTheSecretToTheFactoryAndWaitsForItWhenItIsMissing() {
+    List<String> seen = new CopyOnWriteArrayList<>();
+    started(
+        controller(cluster)
+            .credentialsSecret("vmonboard", "vm-ssh")
+            .vmStages(
+                credentials -> {
+                  seen.add(credentials.user().orElse("?") + " " + credentials);
+                  credentials.require(VmCredentials.PRIVATE_KEY);
+                  return VmStages.of(transport, launcher);
+                }));
+
+    TestEntries.create(cluster, "vm-1", "10.0.0.1", true);
+
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> TestEntries.annotations(cluster, "vm-1").get(OnboardingController.LAST_ERROR),
+            error -> error != null && error.contains("vmonboard/vm-ssh does not exist"));
+    secret("istio-admin", "KEY-ONE");
+    await().atMost(WAIT).until(() -> !results("vm-1", Outcome.SUCCEEDED).isEmpty());
+    assertThat(seen).hasSize(1);
+    assertThat(seen.get(0))
+        .startsWith("istio-admin VmCredentials[Secret vmonboard/vm-ssh")
+        .contains("ssh-privatekey")
+        .doesNotContain("KEY-ONE");
+
+    cluster
+        .client()
+        .secrets()
+        .inNamespace("vmonboard")
+        .withName("vm-ssh")
+        .edit(s -> new SecretBuilder(s).addToStringData("ssh-user", "rotated").build());
+    TestEntries.create(cluster, "vm-2", "10.0.0.2", true);
+
+    await().atMost(WAIT).until(() -> !results("vm-2", Outcome.SUCCEEDED).isEmpty());
+    assertThat(seen).hasSize(2);
+    assertThat(seen.get(1)).startsWith("rotated ");
+    assertThat(String.valueOf(events)).doesNotContain("KEY-ONE");
+  }
+
+  private void secret(String user, String key) {
+    cluster
+        .client()
+        .secrets()
+        .inNamespace("vmonboard")
+        .resource(
+            new SecretBuilder()
+                .withNewMetadata()
+                .withName("vm-ssh")
+                .withNamespace("vmonboard")
+                .endMetadata()
+                .withType("kubernetes.io/ssh-auth")
+                .withStringData(Map.of("ssh-privatekey", key, "ssh-user", user))
+                .build())
+        .create();
+  }
+
+  private Lease lease() {
+    return cluster
+        .client()
+        .leases()
+        .inNamespace("vmonboard")
+        .withName("vmonboard-controller")
+        .get();
+  }
+
+  private List<?> results(String name, Outcome outcome) {
+    return ControllerEvents.results(
+        events, WorkloadRef.of(TestEntries.NAMESPACE, name), Operation.ONBOARD, outcome);
+  }
+
+  private static void sleep(Duration duration) {
+    OnboardingControllerTest.sleep(duration);
+  }
+}
