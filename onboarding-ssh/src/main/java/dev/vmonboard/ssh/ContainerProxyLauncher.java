@@ -2,6 +2,7 @@ package dev.vmonboard.ssh;
 
 import dev.vmonboard.core.Bundle;
 import dev.vmonboard.core.ContainerLaunch;
+import dev.vmonboard.core.Problem;
 import dev.vmonboard.core.ProxyLauncher;
 import dev.vmonboard.core.ProxyStatus;
 import dev.vmonboard.core.Shell;
@@ -103,6 +104,20 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
         script,
         context,
         code -> Readiness.hint(code, DOWN_HINT));
+  }
+
+  /** Refuses, before anything is delivered, a bundle that is not a {@link ContainerLaunch}. */
+  @Override
+  public List<Problem> check(Bundle bundle, Target target) {
+    if (bundle.launch() instanceof ContainerLaunch) {
+      return List.of();
+    }
+    return List.of(
+        Problem.of(
+            "launcher",
+            "ContainerProxyLauncher starts only container (ContainerLaunch) bundles;"
+                + " use SystemdProxyLauncher for these,"
+                + " or build the bundles with ContainerBundleFactory"));
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.vmonboard.ssh;
 
 import dev.vmonboard.core.Bundle;
+import dev.vmonboard.core.Problem;
 import dev.vmonboard.core.ProxyLauncher;
 import dev.vmonboard.core.ProxyStatus;
 import dev.vmonboard.core.Shell;
@@ -129,6 +130,20 @@ public final class SystemdProxyLauncher implements ProxyLauncher {
                 : code == 42 || code == 43
                     ? "the SSH user needs root rights for the installs and systemctl: use sudo()"
                     : Readiness.hint(code, "the service stopped: read its status above"));
+  }
+
+  /** Refuses, before anything is delivered, a bundle that is not a {@link SystemdLaunch}. */
+  @Override
+  public List<Problem> check(Bundle bundle, Target target) {
+    if (bundle.launch() instanceof SystemdLaunch) {
+      return List.of();
+    }
+    return List.of(
+        Problem.of(
+            "launcher",
+            "SystemdProxyLauncher starts only istio-sidecar (SystemdLaunch) bundles;"
+                + " use ContainerProxyLauncher for these,"
+                + " or build the bundles with SystemdBundleFactory"));
   }
 
   @Override
