@@ -1,0 +1,369 @@
+package dev.vmonboard.reliability;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.vmonboard.core.BootstrapAnnotation;
+import dev.vmonboard.core.BootstrapRecord;
+import dev.vmonboard.core.OnboardingException;
+import dev.vmonboard.core.OnboardingPipeline;
+import dev.vmonboard.core.OnboardingResult;
+import dev.vmonboard.core.Stage;
+import dev.vmonboard.core.StageResult;
+import dev.vmonboard.core.WorkloadRef;
+import dev.vmonboard.ssh.ContainerProxyLauncher;
+import dev.vmonboard.ssh.EmbeddedVm;
+import dev.vmonboard.ssh.SshConnector;
+import dev.vmonboard.ssh.SshTransport;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Injected faults, end to end: the real pipeline against an embedded cluster that fails requests on
+ * demand and embedded VMs that refuse, cut, fill up or run containers that die. For each: the
+ * result names what failed (stage, workload, host, cause); a VM that already ran keeps its previous
+ * bundle and proxy when delivering an update fails; and no temporary files are left on the VM.
+ */
+class FaultInjectionTest {
+
+  private static final WorkloadRef VM_1 = WorkloadRef.of(Rig.NS, "vm-1");
+  private static final String ENTRY =
+      "/apis/networking.istio.io/v1/namespaces/vms/workloadentries/";
+  private static final String TOKEN = "/api/v1/namespaces/vms/serviceaccounts/vm-sa/token";
+
+  @TempDir Path dir;
+  private Rig rig;
+  private EmbeddedVm vm;
+
+  @BeforeEach
+  void start() {
+    rig = Rig.start(dir);
+    vm = rig.vm();
+    rig.entryFor("vm-1", vm, "10.1.0.1");
+  }
+
+  @AfterEach
+  void stop() {
+    rig.close();
+  }
+
+  // --- the API server --------------------------------------------------------------------------
+
+  @Test
+  void aServerErrorWhileResolvingIsRetried() {
+    rig.cluster.failNext("GET", ENTRY + "vm-1", 500, 1);
+
+    OnboardingResult result = onboard(rig.pipeline());
+
+    assertThat(result.isSuccess()).as(result.toString()).isTrue();
+    assertThat(result.stage(Stage.RESOLVE).orElseThrow().attempts()).isEqualTo(2);
+  }
+
+  @Test
+  void anUnavailableTokenApiIsRetriedNoSoonerThanItsRetryAfter() {
+    rig.cluster.failNext("POST", TOKEN, 503, 1, Duration.ofSeconds(1));
+
+    OnboardingResult result = onboard(rig.pipeline());
+
+    assertThat(result.isSuccess()).as(result.toString()).isTrue();
+    StageResult issue = result.stage(Stage.ISSUE_TOKEN).orElseThrow();
+    assertThat(issue.attempts()).isEqualTo(2);
+    assertThat(issue.duration())
+        .as("the retry waited for Retry-After, not the 20 ms backoff")
+        .isGreaterThanOrEqualTo(Duration.ofSeconds(1));
+  }
+
+  @Test
+  void aThrottledTokenRequestWaitsForRetryAfter() {
+    rig.cluster.failNext("POST", TOKEN, 429, 2, Duration.ofSeconds(1));
+
+    OnboardingResult result = onboard(rig.pipeline());
+
+    assertThat(result.isSuccess()).as(result.toString()).isTrue();
+    StageResult issue = result.stage(Stage.ISSUE_TOKEN).orElseThrow();
+    assertThat(issue.attempts()).isEqualTo(3);
+    assertThat(issue.duration()).isGreaterThanOrEqualTo(Duration.ofSeconds(2));
+  }
+
+  @Test
+  void aServerErrorThatPersistsFailsTheTokenStageAndLeavesTheVmUntouched() {
+    rig.cluster.failNext("POST", TOKEN, 500, 3);
+
+    OnboardingResult result = onboard(rig.pipeline());
+
+    OnboardingException failure = failed(result, Stage.ISSUE_TOKEN, 3);
+    assertThat(failure.getMessage()).contains("vms/vm-1", "500", "serviceaccounts/token");
+    assertThat(failure.isTransient()).isTrue();
+    assertThat(vm.connectionsAccepted()).isZero();
+    assertThat(Files.exists(Rig.configDir(vm))).isFalse();
+  }
+
+  @Test
+  void aConflictWhileRecordingIsReadAgainAndRetried() {
+    rig.cluster.failNext("PUT", ENTRY + "vm-1", 409, 1);
+
+    OnboardingResult result = onboard(rig.pipeline());
+
+    assertThat(result.isSuccess()).as(result.toString()).isTrue();
+    assertThat(rig.cluster.requestLog())
+        .filteredOn(l -> l.equals("PUT " + ENTRY + "vm-1"))
+        .hasSize(2);
+    assertThat(rig.readEntry("vm-1").getMetadata().getAnnotations())
+        .containsKey(BootstrapRecord.BUNDLE_HASH);
+  }
+
+  // --- reaching the VM ----------------------------------------------------------------------
+
+  @Test
+  void aRefusedConnectionIsRetriedThenNamedWithTheHostAndPort() throws Exception {
+    int port;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
+    Map<String, String> annotations = new LinkedHashMap<>(Rig.reach(vm));
+    annotations.put(BootstrapAnnotation.SSH_PORT.key(), Integer.toString(port));
+    rig.entry("gone", Rig.spec("10.1.0.2", "gone"), annotations);
+
+    OnboardingResult result = rig.pipeline().build().onboard(WorkloadRef.of(Rig.NS, "gone"));
+    check(result);
+
+    OnboardingException failure = failed(result, Stage.DELIVER, 3);
+    assertThat(failure.getMessage()).contains("vms/gone", "127.0.0.1", Integer.toString(port));
+    assertThat(failure.isTransient()).isTrue();
+  }
+
+  @Test
+  void aKeyTheVmDoesNotAcceptIsNotRetriedAndRunsNothing() {
+    SshConnector stranger = rig.connector(keyNobodyAccepts());
+    OnboardingPipeline.Builder pipeline =
+        rig.pipeline()
+            .transport(SshTransport.using(stranger))
+            .launcher(ContainerProxyLauncher.builder(stranger).build());
+
+    OnboardingException failure = failed(onboard(pipeline), Stage.DELIVER, 1);
+
+    assertThat(failure.getMessage()).contains("vms/vm-1", "accepted none of the keys");
+    assertThat(vm.receivedCommands()).isEmpty();
+  }
+
+  @Test
+  void aChangedHostKeyIsRefusedWithItsFingerprintAndRunsNothing() throws Exception {
+    EmbeddedVm other = rig.vm();
+    String otherKey = other.knownHostsLine().substring(other.knownHostsLine().indexOf(' '));
+    Files.writeString(rig.knownHosts, "[127.0.0.1]:" + vm.port() + otherKey + "\n");
+
+    OnboardingException failure = failed(onboard(rig.pipeline()), Stage.DELIVER, 1);
+
+    assertThat(failure.getMessage()).contains("vms/vm-1", vm.hostKeyFingerprint());
+    assertThat(vm.receivedCommands()).isEmpty();
+  }
+
+  @Test
+  void aConnectionCutMidTransferKeepsThePreviousBundleAndProxy() throws Exception {
+    assertThat(onboard(rig.pipeline()).isSuccess()).isTrue();
+    Map<String, String> before = Remote.contents(Rig.configDir(vm));
+    long runs = Remote.containerRuns(vm);
+    try (CuttingRelay relay = new CuttingRelay(vm.port(), 12_000)) {
+      String hostKey = vm.knownHostsLine().substring(vm.knownHostsLine().indexOf(' '));
+      Files.writeString(
+          rig.knownHosts,
+          "[127.0.0.1]:" + relay.port() + hostKey + "\n",
+          java.nio.file.StandardOpenOption.APPEND);
+      changeEntry("vm-1", BootstrapAnnotation.SSH_PORT.key(), Integer.toString(relay.port()), "v2");
+
+      OnboardingException failure = failed(onboard(rig.pipeline()), Stage.DELIVER, 3);
+
+      assertThat(relay.cuts()).isEqualTo(3);
+      assertThat(failure.getMessage()).contains("vms/vm-1", "deliver the bundle");
+      assertPreviousBundleAndProxyKept(before, runs);
+    }
+  }
+
+  // --- on the VM -----------------------------------------------------------------------------
+
+  @Test
+  void aCommandThatOutlivesItsStageTimeoutIsAbandonedAndNamed() {
+    vm.neverReady();
+    OnboardingPipeline.Builder pipeline =
+        rig.pipeline(Duration.ofSeconds(60)).stageTimeout(Stage.LAUNCH, Duration.ofSeconds(2));
+
+    OnboardingResult result = onboard(pipeline);
+
+    assertThat(result.failedStage()).contains(Stage.LAUNCH);
+    assertThat(result.stage(Stage.LAUNCH).orElseThrow().outcome())
+        .isEqualTo(StageResult.Outcome.TIMED_OUT);
+    assertThat(result.failure().orElseThrow().getMessage())
+        .contains("vms/vm-1", "127.0.0.1", "did not finish within 2 s");
+    assertThat(Remote.litter(Rig.configDir(vm))).isEmpty();
+  }
+
+  @Test
+  void aFailingRemoteCommandIsReportedWithItsExitCodeAndStderr() throws Exception {
+    Files.delete(vm.root().resolve("etc/istio-proxy-certs"));
+
+    OnboardingException failure = failed(onboard(rig.pipeline()), Stage.LAUNCH, 1);
+
+    assertThat(failure.getMessage())
+        .contains("vms/vm-1", "exit code 32", "bind source path does not exist");
+    assertThat(Remote.litter(Rig.configDir(vm))).isEmpty();
+  }
+
+  @Test
+  void aReadOnlyConfigDirectoryKeepsThePreviousBundleAndProxy() throws Exception {
+    Path mount = vm.root().resolve("mnt");
+    try (Mounts disk = Mounts.tmpfs(mount, 1024)) {
+      Files.createDirectories(mount.resolve("istio-proxy-certs"));
+      changeEntry(
+          "vm-1",
+          BootstrapAnnotation.PROXY_CONFIG_DIR.key(),
+          mount.resolve("istio-proxy").toString(),
+          null);
+      assertThat(onboard(rig.pipeline()).isSuccess()).isTrue();
+      Map<String, String> before = Remote.contents(mount.resolve("istio-proxy"));
+      long runs = Remote.containerRuns(vm);
+      disk.readOnly();
+      changeEntry("vm-1", null, null, "v2");
+
+      OnboardingException failure = failed(onboard(rig.pipeline()), Stage.DELIVER, 1);
+
+      assertThat(failure.getMessage())
+          .contains("vms/vm-1", "127.0.0.1", mount.toString(), "Read-only file system");
+      assertThat(failure.hint()).hasValueSatisfying(h -> assertThat(h).contains("may write"));
+      assertThat(Remote.contents(mount.resolve("istio-proxy"))).isEqualTo(before);
+      assertThat(Remote.litter(mount.resolve("istio-proxy"))).isEmpty();
+      assertThat(Remote.containerRuns(vm)).isEqualTo(runs);
+      assertThat(vm.containers()).containsEntry("istio-proxy", "running");
+    }
+  }
+
+  @Test
+  void aFullDiskKeepsThePreviousBundleAndProxyAndSaysSo() throws Exception {
+    Path mount = vm.root().resolve("mnt");
+    try (Mounts disk = Mounts.tmpfs(mount, 256)) {
+      Files.createDirectories(mount.resolve("istio-proxy-certs"));
+      changeEntry(
+          "vm-1",
+          BootstrapAnnotation.PROXY_CONFIG_DIR.key(),
+          mount.resolve("istio-proxy").toString(),
+          null);
+      assertThat(onboard(rig.pipeline()).isSuccess()).isTrue();
+      Map<String, String> before = Remote.contents(mount.resolve("istio-proxy"));
+      long runs = Remote.containerRuns(vm);
+      disk.fill();
+      changeEntry("vm-1", null, null, "v2");
+
+      OnboardingResult result = onboard(rig.pipeline());
+
+      OnboardingException failure = result.failure().orElseThrow();
+      assertThat(result.failedStage()).contains(Stage.DELIVER);
+      assertThat(failure.getMessage()).contains("vms/vm-1", "No space left on device");
+      assertThat(Remote.contents(mount.resolve("istio-proxy"))).isEqualTo(before);
+      assertThat(Remote.litter(mount.resolve("istio-proxy"))).isEmpty();
+      assertThat(Remote.containerRuns(vm)).isEqualTo(runs);
+      assertThat(vm.containers()).containsEntry("istio-proxy", "running");
+    }
+  }
+
+  @Test
+  void aContainerThatExitsAtOnceIsReportedWithItsExitCode() {
+    vm.containerExitsAtOnce("istio-proxy");
+
+    OnboardingException failure = failed(onboard(rig.pipeline()), Stage.LAUNCH, 1);
+
+    assertThat(failure.getMessage())
+        .contains("vms/vm-1", "container istio-proxy is exited", "exit code 1");
+    assertThat(Remote.litter(Rig.configDir(vm))).isEmpty();
+  }
+
+  @Test
+  void aProxyThatNeverGetsReadyFailsAfterTheReadinessTimeout() {
+    vm.neverReady();
+
+    OnboardingException failure =
+        failed(onboard(rig.pipeline(Duration.ofSeconds(1))), Stage.LAUNCH, 1);
+
+    assertThat(failure.getMessage()).contains("vms/vm-1", "did not answer ready within 1 s");
+    assertThat(Remote.litter(Rig.configDir(vm))).isEmpty();
+  }
+
+  @Test
+  @Disabled(
+      "known gap: after a failed LAUNCH of an update, the VM keeps the new bundle and no running"
+          + " proxy; the launcher removes the old container before it starts the new one and"
+          + " nothing restores the previous bundle (see README-section.md, 'Known gaps')")
+  void anUpdateWhoseProxyDiesRollsBackToThePreviousBundleAndProxy() {
+    assertThat(onboard(rig.pipeline()).isSuccess()).isTrue();
+    Map<String, String> before = Remote.contents(Rig.configDir(vm));
+    vm.containerExitsAtOnce("istio-proxy");
+    changeEntry("vm-1", null, null, "v2");
+
+    failed(onboard(rig.pipeline()), Stage.LAUNCH, 1);
+
+    assertThat(Remote.contents(Rig.configDir(vm))).isEqualTo(before);
+    assertThat(vm.containers()).containsEntry("istio-proxy", "running");
+  }
+
+  // --- helpers -------------------------------------------------------------------------------
+
+  private OnboardingResult onboard(OnboardingPipeline.Builder pipeline) {
+    return check(pipeline.build().onboard(VM_1));
+  }
+
+  private static OnboardingResult check(OnboardingResult result) {
+    SecretWatch.assertAbsent("result", result.toString());
+    result.failure().ifPresent(f -> SecretWatch.assertAbsent("failure", f));
+    return result;
+  }
+
+  private static OnboardingException failed(OnboardingResult result, Stage stage, int attempts) {
+    assertThat(result.isSuccess()).as(result.toString()).isFalse();
+    assertThat(result.failedStage()).as(result.toString()).contains(stage);
+    assertThat(result.stage(stage).orElseThrow().attempts())
+        .as(result.toString())
+        .isEqualTo(attempts);
+    return result.failure().orElseThrow();
+  }
+
+  private void assertPreviousBundleAndProxyKept(Map<String, String> before, long runs) {
+    assertThat(Remote.contents(Rig.configDir(vm))).as("the previous bundle").isEqualTo(before);
+    // The VM cleans up when it notices the cut, which may be a moment after the client does.
+    Awaitility.await("temporary directories removed")
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(Remote.litter(Rig.configDir(vm))).isEmpty());
+    assertThat(Remote.containerRuns(vm)).as("containers started").isEqualTo(runs);
+    assertThat(vm.containers()).containsEntry("istio-proxy", "running");
+  }
+
+  /** Sets an annotation (when given) and a {@code version} label (when given) on an entry. */
+  @SuppressWarnings("unchecked")
+  private void changeEntry(String name, String annotation, String value, String version) {
+    GenericKubernetesResource entry = rig.readEntry(name);
+    if (annotation != null) {
+      Map<String, String> annotations = new LinkedHashMap<>(entry.getMetadata().getAnnotations());
+      annotations.put(annotation, value);
+      entry.getMetadata().setAnnotations(annotations);
+    }
+    if (version != null) {
+      Map<String, Object> spec = (Map<String, Object>) entry.getAdditionalProperties().get("spec");
+      Map<String, Object> labels = new LinkedHashMap<>((Map<String, Object>) spec.get("labels"));
+      labels.put("version", version);
+      spec.put("labels", labels);
+    }
+    rig.updateEntry(entry);
+  }
+
+  private Path keyNobodyAccepts() {
+    Path key = dir.resolve("id_stranger");
+    Rig.clientKey(key);
+    return key;
+  }
+}
