@@ -18,14 +18,19 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * Injected faults, end to end: the real pipeline against an embedded cluster that fails requests on
@@ -35,32 +40,41 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FaultInjectionTest {
 
-  private static final WorkloadRef VM_1 = WorkloadRef.of(Rig.NS, "vm-1");
+  private static final AtomicInteger NAMES = new AtomicInteger();
   private static final String ENTRY =
       "/apis/networking.istio.io/v1/namespaces/vms/workloadentries/";
   private static final String TOKEN = "/api/v1/namespaces/vms/serviceaccounts/vm-sa/token";
 
-  @TempDir Path dir;
-  private Rig rig;
+  @TempDir static Path dir;
+  private static Rig rig;
   private EmbeddedVm vm;
+  private String name;
+  private WorkloadRef ref;
 
-  @BeforeEach
-  void start() {
+  @BeforeAll
+  static void startCluster() {
     rig = Rig.start(dir);
-    vm = rig.vm();
-    rig.entryFor("vm-1", vm, "10.1.0.1");
   }
 
-  @AfterEach
-  void stop() {
+  @AfterAll
+  static void stopCluster() {
     rig.close();
+  }
+
+  /** Each test: a VM of its own and an entry for it, on the class's cluster. */
+  @BeforeEach
+  void startVm() {
+    vm = rig.vm();
+    name = "vm-" + NAMES.incrementAndGet();
+    ref = WorkloadRef.of(Rig.NS, name);
+    rig.entryFor(name, vm, "10.1.0." + NAMES.get());
   }
 
   // --- the API server --------------------------------------------------------------------------
 
   @Test
   void aServerErrorWhileResolvingIsRetried() {
-    rig.cluster.failNext("GET", ENTRY + "vm-1", 500, 1);
+    rig.cluster.failNext("GET", ENTRY + name, 500, 1);
 
     OnboardingResult result = onboard(rig.pipeline());
 
@@ -95,13 +109,25 @@ class FaultInjectionTest {
   }
 
   @Test
+  void anUnavailableApiWhileReadingTheMeshIsRetriedNoSoonerThanItsRetryAfter() {
+    rig.cluster.failNext(
+        "GET", "/api/v1/namespaces/istio-system/configmaps/istio", 503, 1, Duration.ofSeconds(1));
+
+    OnboardingResult result = onboard(rig.pipeline());
+
+    assertThat(result.isSuccess()).as(result.toString()).isTrue();
+    assertThat(result.stage(Stage.PREPARE).orElseThrow().duration())
+        .isGreaterThanOrEqualTo(Duration.ofSeconds(1));
+  }
+
+  @Test
   void aServerErrorThatPersistsFailsTheTokenStageAndLeavesTheVmUntouched() {
     rig.cluster.failNext("POST", TOKEN, 500, 3);
 
     OnboardingResult result = onboard(rig.pipeline());
 
     OnboardingException failure = failed(result, Stage.ISSUE_TOKEN, 3);
-    assertThat(failure.getMessage()).contains("vms/vm-1", "500", "serviceaccounts/token");
+    assertThat(failure.getMessage()).contains(ref.toString(), "500", "serviceaccounts/token");
     assertThat(failure.isTransient()).isTrue();
     assertThat(vm.connectionsAccepted()).isZero();
     assertThat(Files.exists(Rig.configDir(vm))).isFalse();
@@ -109,15 +135,15 @@ class FaultInjectionTest {
 
   @Test
   void aConflictWhileRecordingIsReadAgainAndRetried() {
-    rig.cluster.failNext("PUT", ENTRY + "vm-1", 409, 1);
+    rig.cluster.failNext("PUT", ENTRY + name, 409, 1);
 
     OnboardingResult result = onboard(rig.pipeline());
 
     assertThat(result.isSuccess()).as(result.toString()).isTrue();
     assertThat(rig.cluster.requestLog())
-        .filteredOn(l -> l.equals("PUT " + ENTRY + "vm-1"))
+        .filteredOn(l -> l.equals("PUT " + ENTRY + name))
         .hasSize(2);
-    assertThat(rig.readEntry("vm-1").getMetadata().getAnnotations())
+    assertThat(rig.readEntry(name).getMetadata().getAnnotations())
         .containsKey(BootstrapRecord.BUNDLE_HASH);
   }
 
@@ -151,7 +177,7 @@ class FaultInjectionTest {
 
     OnboardingException failure = failed(onboard(pipeline), Stage.DELIVER, 1);
 
-    assertThat(failure.getMessage()).contains("vms/vm-1", "accepted none of the keys");
+    assertThat(failure.getMessage()).contains(ref.toString(), "accepted none of the keys");
     assertThat(vm.receivedCommands()).isEmpty();
   }
 
@@ -159,11 +185,14 @@ class FaultInjectionTest {
   void aChangedHostKeyIsRefusedWithItsFingerprintAndRunsNothing() throws Exception {
     EmbeddedVm other = rig.vm();
     String otherKey = other.knownHostsLine().substring(other.knownHostsLine().indexOf(' '));
-    Files.writeString(rig.knownHosts, "[127.0.0.1]:" + vm.port() + otherKey + "\n");
+    List<String> trusted = new ArrayList<>(Files.readAllLines(rig.knownHosts));
+    trusted.remove(vm.knownHostsLine());
+    trusted.add("[127.0.0.1]:" + vm.port() + otherKey);
+    Files.write(rig.knownHosts, trusted);
 
     OnboardingException failure = failed(onboard(rig.pipeline()), Stage.DELIVER, 1);
 
-    assertThat(failure.getMessage()).contains("vms/vm-1", vm.hostKeyFingerprint());
+    assertThat(failure.getMessage()).contains(ref.toString(), vm.hostKeyFingerprint());
     assertThat(vm.receivedCommands()).isEmpty();
   }
 
@@ -178,12 +207,12 @@ class FaultInjectionTest {
           rig.knownHosts,
           "[127.0.0.1]:" + relay.port() + hostKey + "\n",
           java.nio.file.StandardOpenOption.APPEND);
-      changeEntry("vm-1", BootstrapAnnotation.SSH_PORT.key(), Integer.toString(relay.port()), "v2");
+      changeEntry(name, BootstrapAnnotation.SSH_PORT.key(), Integer.toString(relay.port()), "v2");
 
       OnboardingException failure = failed(onboard(rig.pipeline()), Stage.DELIVER, 3);
 
       assertThat(relay.cuts()).isEqualTo(3);
-      assertThat(failure.getMessage()).contains("vms/vm-1", "deliver the bundle");
+      assertThat(failure.getMessage()).contains(ref.toString(), "deliver the bundle");
       assertPreviousBundleAndProxyKept(before, runs);
     }
   }
@@ -202,7 +231,7 @@ class FaultInjectionTest {
     assertThat(result.stage(Stage.LAUNCH).orElseThrow().outcome())
         .isEqualTo(StageResult.Outcome.TIMED_OUT);
     assertThat(result.failure().orElseThrow().getMessage())
-        .contains("vms/vm-1", "127.0.0.1", "did not finish within 2 s");
+        .contains(ref.toString(), "127.0.0.1", "did not finish within 2 s");
     assertThat(Remote.litter(Rig.configDir(vm))).isEmpty();
   }
 
@@ -213,7 +242,7 @@ class FaultInjectionTest {
     OnboardingException failure = failed(onboard(rig.pipeline()), Stage.LAUNCH, 1);
 
     assertThat(failure.getMessage())
-        .contains("vms/vm-1", "exit code 32", "bind source path does not exist");
+        .contains(ref.toString(), "exit code 32", "bind source path does not exist");
     assertThat(Remote.litter(Rig.configDir(vm))).isEmpty();
   }
 
@@ -223,7 +252,7 @@ class FaultInjectionTest {
     try (Mounts disk = Mounts.tmpfs(mount, 1024)) {
       Files.createDirectories(mount.resolve("istio-proxy-certs"));
       changeEntry(
-          "vm-1",
+          name,
           BootstrapAnnotation.PROXY_CONFIG_DIR.key(),
           mount.resolve("istio-proxy").toString(),
           null);
@@ -231,12 +260,12 @@ class FaultInjectionTest {
       Map<String, String> before = Remote.contents(mount.resolve("istio-proxy"));
       long runs = Remote.containerRuns(vm);
       disk.readOnly();
-      changeEntry("vm-1", null, null, "v2");
+      changeEntry(name, null, null, "v2");
 
       OnboardingException failure = failed(onboard(rig.pipeline()), Stage.DELIVER, 1);
 
       assertThat(failure.getMessage())
-          .contains("vms/vm-1", "127.0.0.1", mount.toString(), "Read-only file system");
+          .contains(ref.toString(), "127.0.0.1", mount.toString(), "Read-only file system");
       assertThat(failure.hint()).hasValueSatisfying(h -> assertThat(h).contains("may write"));
       assertThat(Remote.contents(mount.resolve("istio-proxy"))).isEqualTo(before);
       assertThat(Remote.litter(mount.resolve("istio-proxy"))).isEmpty();
@@ -251,7 +280,7 @@ class FaultInjectionTest {
     try (Mounts disk = Mounts.tmpfs(mount, 256)) {
       Files.createDirectories(mount.resolve("istio-proxy-certs"));
       changeEntry(
-          "vm-1",
+          name,
           BootstrapAnnotation.PROXY_CONFIG_DIR.key(),
           mount.resolve("istio-proxy").toString(),
           null);
@@ -259,13 +288,18 @@ class FaultInjectionTest {
       Map<String, String> before = Remote.contents(mount.resolve("istio-proxy"));
       long runs = Remote.containerRuns(vm);
       disk.fill();
-      changeEntry("vm-1", null, null, "v2");
+      changeEntry(name, null, null, "v2");
 
       OnboardingResult result = onboard(rig.pipeline());
 
       OnboardingException failure = result.failure().orElseThrow();
       assertThat(result.failedStage()).contains(Stage.DELIVER);
-      assertThat(failure.getMessage()).contains("vms/vm-1", "No space left on device");
+      assertThat(failure.getMessage()).contains(ref.toString(), "No space left on device");
+      LoggerFactory.getLogger(FaultInjectionTest.class)
+          .info(
+              "disk full: {} attempt(s); {}",
+              result.stage(Stage.DELIVER).orElseThrow().attempts(),
+              failure.getMessage());
       assertThat(Remote.contents(mount.resolve("istio-proxy"))).isEqualTo(before);
       assertThat(Remote.litter(mount.resolve("istio-proxy"))).isEmpty();
       assertThat(Remote.containerRuns(vm)).isEqualTo(runs);
@@ -280,7 +314,7 @@ class FaultInjectionTest {
     OnboardingException failure = failed(onboard(rig.pipeline()), Stage.LAUNCH, 1);
 
     assertThat(failure.getMessage())
-        .contains("vms/vm-1", "container istio-proxy is exited", "exit code 1");
+        .contains(ref.toString(), "container istio-proxy is exited", "exit code 1");
     assertThat(Remote.litter(Rig.configDir(vm))).isEmpty();
   }
 
@@ -291,7 +325,7 @@ class FaultInjectionTest {
     OnboardingException failure =
         failed(onboard(rig.pipeline(Duration.ofSeconds(1))), Stage.LAUNCH, 1);
 
-    assertThat(failure.getMessage()).contains("vms/vm-1", "did not answer ready within 1 s");
+    assertThat(failure.getMessage()).contains(ref.toString(), "did not answer ready within 1 s");
     assertThat(Remote.litter(Rig.configDir(vm))).isEmpty();
   }
 
@@ -304,7 +338,7 @@ class FaultInjectionTest {
     assertThat(onboard(rig.pipeline()).isSuccess()).isTrue();
     Map<String, String> before = Remote.contents(Rig.configDir(vm));
     vm.containerExitsAtOnce("istio-proxy");
-    changeEntry("vm-1", null, null, "v2");
+    changeEntry(name, null, null, "v2");
 
     failed(onboard(rig.pipeline()), Stage.LAUNCH, 1);
 
@@ -315,7 +349,7 @@ class FaultInjectionTest {
   // --- helpers -------------------------------------------------------------------------------
 
   private OnboardingResult onboard(OnboardingPipeline.Builder pipeline) {
-    return check(pipeline.build().onboard(VM_1));
+    return check(pipeline.build().onboard(ref));
   }
 
   private static OnboardingResult check(OnboardingResult result) {

@@ -7,6 +7,7 @@ import dev.vmonboard.core.ProxyLauncher;
 import dev.vmonboard.core.Stage;
 import dev.vmonboard.core.WorkloadRef;
 import dev.vmonboard.core.bundle.ArchiveTransport;
+import dev.vmonboard.core.bundle.ContainerBundleFactory;
 import dev.vmonboard.core.bundle.LocalDirectoryTransport;
 import dev.vmonboard.core.testing.Canary;
 import dev.vmonboard.ssh.EmbeddedVm;
@@ -21,8 +22,10 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,34 +39,46 @@ import org.slf4j.LoggerFactory;
  */
 class SecretHygieneEndToEndTest {
 
-  private static final WorkloadRef VM_1 = WorkloadRef.of(Rig.NS, "vm-1");
+  private static final AtomicInteger NAMES = new AtomicInteger();
 
-  @TempDir Path dir;
-  private Rig rig;
+  @TempDir static Path dir;
+  private static Rig rig;
   private EmbeddedVm vm;
+  private String name;
+  private WorkloadRef ref;
 
-  @BeforeEach
-  void start() {
+  @BeforeAll
+  static void startCluster() {
     rig = Rig.start(dir);
-    vm = rig.vm();
-    rig.entryFor("vm-1", vm, "10.1.0.1");
   }
 
-  @AfterEach
-  void stop() {
+  @AfterAll
+  static void stopCluster() {
     rig.close();
+  }
+
+  /** Each test: a VM of its own and an entry for it, on the class's cluster. */
+  @BeforeEach
+  void startVm() {
+    vm = rig.vm();
+    name = "vm-" + NAMES.incrementAndGet();
+    ref = WorkloadRef.of(Rig.NS, name);
+    rig.entryFor(name, vm, "10.1.0." + NAMES.get());
   }
 
   @Test
   void theCanaryTokenReachesTheVmOwnerOnlyAndNothingElse() throws Exception {
-    OnboardingResult result = rig.pipeline().build().onboard(VM_1);
+    OnboardingResult result = rig.pipeline().build().onboard(ref);
 
     assertThat(result.isSuccess()).as(result.toString()).isTrue();
     Path config = Rig.configDir(vm);
-    String token = Files.readString(config.resolve("istio-token"));
+    String token = Files.readString(config.resolve(ContainerBundleFactory.TOKEN));
     assertThat(token).as("the canary travelled").startsWith(Canary.SECRET + ".");
-    assertThat(Modes.of(config.resolve("istio-token"))).isEqualTo("0600");
-    assertThat(Modes.bits(config) & 0007).as("config directory, others' bits").isZero();
+    assertThat(Modes.of(config.resolve(ContainerBundleFactory.TOKEN))).isEqualTo("0600");
+    try (var all = Files.walk(config)) {
+      all.filter(Files::isDirectory)
+          .forEach(d -> assertThat(Modes.bits(d) & 0007).as("others' bits of " + d).isZero());
+    }
     for (String file : List.of("sidecar.env", "istio-ca.pem")) {
       assertThat(Files.readString(config.resolve(file))).doesNotContain(Canary.SECRET);
     }
@@ -77,10 +92,10 @@ class SecretHygieneEndToEndTest {
   void aFailureAfterTheTokenWasDeliveredShowsNoToken() throws Exception {
     Files.delete(vm.root().resolve("etc/istio-proxy-certs"));
 
-    OnboardingResult result = rig.pipeline().build().onboard(VM_1);
+    OnboardingResult result = rig.pipeline().build().onboard(ref);
 
     assertThat(result.failedStage()).contains(Stage.LAUNCH);
-    assertThat(Files.readString(Rig.configDir(vm).resolve("istio-token")))
+    assertThat(Files.readString(Rig.configDir(vm).resolve(ContainerBundleFactory.TOKEN)))
         .startsWith(Canary.SECRET);
     SecretWatch.assertAbsent("result", result.toString());
     SecretWatch.assertAbsent("failure", result.failure().orElseThrow());
@@ -90,7 +105,7 @@ class SecretHygieneEndToEndTest {
   void aDryRunShowsThePlanWithoutTokenAndNothingHappens() {
     int requests = rig.cluster.requestLog().size();
 
-    OnboardingResult plan = rig.pipeline().build().dryRun().onboard(VM_1);
+    OnboardingResult plan = rig.pipeline().build().dryRun().onboard(ref);
 
     assertThat(plan.outcome()).isEqualTo(OnboardingResult.Outcome.PLANNED);
     String text = plan.plan().orElseThrow().toString();
@@ -103,9 +118,9 @@ class SecretHygieneEndToEndTest {
   @Test
   void theTokenTouchesThisMachinesDiskOnlyWhereALocalOutputWasAsked() throws Exception {
     FileTime start = FileTime.fromMillis(System.currentTimeMillis() - 1000);
-    OnboardingResult overSsh = rig.pipeline().build().onboard(VM_1);
+    OnboardingResult overSsh = rig.pipeline().build().onboard(ref);
     assertThat(overSsh.isSuccess()).as(overSsh.toString()).isTrue();
-    String token = Files.readString(Rig.configDir(vm).resolve("istio-token"));
+    String token = Files.readString(Rig.configDir(vm).resolve(ContainerBundleFactory.TOKEN));
     String jwt = token.substring(Canary.SECRET.length() + 1);
     List<Path> vmDisks = rig.vms().stream().map(v -> v.root().getParent()).toList();
 
@@ -122,11 +137,13 @@ class SecretHygieneEndToEndTest {
             .launcher(ProxyLauncher.none())
             .force(true)
             .build()
-            .onboard(VM_1);
+            .onboard(ref);
     assertThat(toDirectory.isSuccess()).as(toDirectory.toString()).isTrue();
-    Path layout = bundles.resolve("vm-1.vms");
-    assertThat(Modes.of(layout.resolve("etc/istio-token"))).isEqualTo("0600");
-    assertThat(Files.readString(layout.resolve("etc/istio-token"))).startsWith(Canary.SECRET);
+    Path layout = bundles.resolve(name + ".vms");
+    assertThat(Modes.of(layout.resolve("etc").resolve(ContainerBundleFactory.TOKEN)))
+        .isEqualTo("0600");
+    assertThat(Files.readString(layout.resolve("etc").resolve(ContainerBundleFactory.TOKEN)))
+        .startsWith(Canary.SECRET);
     assertThat(Modes.bits(layout.resolve("etc")) & 0007).as("etc/, others' bits").isZero();
 
     Path archive = dir.resolve("bundles.tgz");
@@ -136,7 +153,7 @@ class SecretHygieneEndToEndTest {
             .launcher(ProxyLauncher.none())
             .force(true)
             .build()
-            .onboard(VM_1);
+            .onboard(ref);
     assertThat(toArchive.isSuccess()).as(toArchive.toString()).isTrue();
     assertThat(Modes.of(archive)).isEqualTo("0600");
   }
