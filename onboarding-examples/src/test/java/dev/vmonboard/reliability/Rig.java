@@ -113,8 +113,13 @@ final class Rig implements AutoCloseable {
 
   /** Starts a VM that accepts this rig's key, and trusts its host key. */
   EmbeddedVm vm() {
+    return vm(publicKeyLine);
+  }
+
+  /** Starts a VM that accepts only {@code authorizedKey}, and trusts its host key. */
+  EmbeddedVm vm(String authorizedKey) {
     try {
-      EmbeddedVm vm = EmbeddedVm.builder().authorizedKey(publicKeyLine).start();
+      EmbeddedVm vm = EmbeddedVm.builder().authorizedKey(authorizedKey).start();
       // Known defect, owned by the container host directories work: the container bundle
       // bind-mounts <config dir>-certs, which neither the transport nor the launcher creates, so
       // the first launch on a fresh VM fails ("bind source path does not exist"). An operator
