@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import org.apache.sshd.server.Environment;
 import org.apache.sshd.server.channel.ChannelSession;
 import org.apache.sshd.server.session.ServerSession;
@@ -77,9 +78,24 @@ final class VmProcessShell implements InvertedShell {
     return process.isAlive();
   }
 
+  /**
+   * The command's exit code. MINA may ask as soon as the streams close (a client that dropped the
+   * connection), a moment before the destroyed shell has exited: wait for it rather than throw from
+   * MINA's pump thread.
+   */
   @Override
   public int exitValue() {
-    return process.exitValue();
+    try {
+      if (!process.waitFor(5, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        return process.waitFor();
+      }
+      return process.exitValue();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      process.destroyForcibly();
+      return 130;
+    }
   }
 
   @Override
