@@ -109,15 +109,12 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
   /** Refuses, before anything is delivered, a bundle that is not a {@link ContainerLaunch}. */
   @Override
   public List<Problem> check(Bundle bundle, Target target) {
-    if (bundle.launch() instanceof ContainerLaunch) {
-      return List.of();
-    }
-    return List.of(
-        Problem.of(
-            "launcher",
-            "ContainerProxyLauncher starts only container (ContainerLaunch) bundles;"
-                + " use SystemdProxyLauncher for these,"
-                + " or build the bundles with ContainerBundleFactory"));
+    return LaunchKind.require(
+        bundle,
+        ContainerLaunch.class,
+        "ContainerProxyLauncher",
+        "SystemdProxyLauncher",
+        "ContainerBundleFactory");
   }
 
   @Override

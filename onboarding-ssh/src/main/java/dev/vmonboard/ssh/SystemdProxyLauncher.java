@@ -135,15 +135,12 @@ public final class SystemdProxyLauncher implements ProxyLauncher {
   /** Refuses, before anything is delivered, a bundle that is not a {@link SystemdLaunch}. */
   @Override
   public List<Problem> check(Bundle bundle, Target target) {
-    if (bundle.launch() instanceof SystemdLaunch) {
-      return List.of();
-    }
-    return List.of(
-        Problem.of(
-            "launcher",
-            "SystemdProxyLauncher starts only istio-sidecar (SystemdLaunch) bundles;"
-                + " use ContainerProxyLauncher for these,"
-                + " or build the bundles with SystemdBundleFactory"));
+    return LaunchKind.require(
+        bundle,
+        SystemdLaunch.class,
+        "SystemdProxyLauncher",
+        "ContainerProxyLauncher",
+        "SystemdBundleFactory");
   }
 
   @Override
