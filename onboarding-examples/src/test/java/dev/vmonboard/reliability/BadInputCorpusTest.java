@@ -450,6 +450,20 @@ class BadInputCorpusTest {
       Consumer<Map<String, Object>> spec,
       Consumer<Map<String, String>> annotations,
       String... fields) {
+    return entryCase(title, spec, annotations, p -> {}, null, fields);
+  }
+
+  /**
+   * A row that creates an entry (spec and annotations changed from a valid one), breaks the cluster
+   * of its own if {@code cluster} is given, and onboards it with {@code options}.
+   */
+  private static Named<Case> entryCase(
+      String title,
+      Consumer<Map<String, Object>> spec,
+      Consumer<Map<String, String>> annotations,
+      Consumer<PipelineOptions> options,
+      Consumer<EmbeddedIstioCluster> cluster,
+      String... fields) {
     return Named.of(
         title,
         new Case(
@@ -460,10 +474,10 @@ class BadInputCorpusTest {
               annotations.accept(n);
               a.rig().entry(a.name(), s, n);
             },
-            a -> Refusal.of(a.onboard(p -> {})),
+            a -> Refusal.of(a.onboard(options)),
             List.of(fields),
             null,
-            null));
+            cluster));
   }
 
   private static Named<Case> label(String title, String key, String value) {
@@ -506,14 +520,7 @@ class BadInputCorpusTest {
       Consumer<EmbeddedIstioCluster> breakIt,
       Consumer<PipelineOptions> options,
       String... fields) {
-    return Named.of(
-        title,
-        new Case(
-            a -> a.rig().entry(a.name(), a.spec(), a.annotations()),
-            a -> Refusal.of(a.onboard(options)),
-            List.of(fields),
-            null,
-            breakIt));
+    return entryCase(title, spec -> {}, a -> {}, options, breakIt, fields);
   }
 
   private static Named<Case> reference(String title, String text) {
@@ -539,18 +546,7 @@ class BadInputCorpusTest {
       Consumer<PipelineOptions> options,
       Consumer<Map<String, String>> annotations,
       String... fields) {
-    return Named.of(
-        title,
-        new Case(
-            a -> {
-              Map<String, String> n = a.annotations();
-              annotations.accept(n);
-              a.rig().entry(a.name(), a.spec(), n);
-            },
-            a -> Refusal.of(a.onboard(options)),
-            List.of(fields),
-            null,
-            null));
+    return entryCase(title, spec -> {}, annotations, options, null, fields);
   }
 
   @SuppressWarnings("unchecked")

@@ -22,15 +22,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * Injected faults, end to end: the real pipeline against an embedded cluster that fails requests on
@@ -38,37 +32,11 @@ import org.slf4j.LoggerFactory;
  * result names what failed (stage, workload, host, cause); a VM that already ran keeps its previous
  * bundle and proxy when delivering an update fails; and no temporary files are left on the VM.
  */
-class FaultInjectionTest {
+class FaultInjectionTest extends OnOneCluster {
 
-  private static final AtomicInteger NAMES = new AtomicInteger();
   private static final String ENTRY =
       "/apis/networking.istio.io/v1/namespaces/vms/workloadentries/";
   private static final String TOKEN = "/api/v1/namespaces/vms/serviceaccounts/vm-sa/token";
-
-  @TempDir static Path dir;
-  private static Rig rig;
-  private EmbeddedVm vm;
-  private String name;
-  private WorkloadRef ref;
-
-  @BeforeAll
-  static void startCluster() {
-    rig = Rig.start(dir);
-  }
-
-  @AfterAll
-  static void stopCluster() {
-    rig.close();
-  }
-
-  /** Each test: a VM of its own and an entry for it, on the class's cluster. */
-  @BeforeEach
-  void startVm() {
-    vm = rig.vm();
-    name = "vm-" + NAMES.incrementAndGet();
-    ref = WorkloadRef.of(Rig.NS, name);
-    rig.entryFor(name, vm, "10.1.0." + NAMES.get());
-  }
 
   // --- the API server --------------------------------------------------------------------------
 
@@ -150,20 +118,14 @@ class FaultInjectionTest {
   // --- reaching the VM ----------------------------------------------------------------------
 
   @Test
-  void aRefusedConnectionIsRetriedThenNamedWithTheHostAndPort() throws Exception {
-    int port;
-    try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
-      port = free.getLocalPort();
-    }
-    Map<String, String> annotations = new LinkedHashMap<>(Rig.reach(vm));
-    annotations.put(BootstrapAnnotation.SSH_PORT.key(), Integer.toString(port));
-    rig.entry("gone", Rig.spec("10.1.0.2", "gone"), annotations);
+  void aRefusedConnectionIsRetriedThenNamedWithTheHostAndPort() {
+    rig.entry("gone", Rig.spec("10.1.0.250", "gone"), Rig.refusing(dir));
 
     OnboardingResult result = rig.pipeline().build().onboard(WorkloadRef.of(Rig.NS, "gone"));
     check(result);
 
     OnboardingException failure = failed(result, Stage.DELIVER, 3);
-    assertThat(failure.getMessage()).contains("vms/gone", "127.0.0.1", Integer.toString(port));
+    assertThat(failure.getMessage()).contains("vms/gone", "127.0.0.2:1", "Connection refused");
     assertThat(failure.isTransient()).isTrue();
   }
 
@@ -198,9 +160,7 @@ class FaultInjectionTest {
 
   @Test
   void aConnectionCutMidTransferKeepsThePreviousBundleAndProxy() throws Exception {
-    assertThat(onboard(rig.pipeline()).isSuccess()).isTrue();
-    Map<String, String> before = Remote.contents(Rig.configDir(vm));
-    long runs = Remote.containerRuns(vm);
+    Onboarded first = onboardedInto(Rig.configDir(vm));
     try (CuttingRelay relay = new CuttingRelay(vm.port(), 12_000)) {
       String hostKey = vm.knownHostsLine().substring(vm.knownHostsLine().indexOf(' '));
       Files.writeString(
@@ -213,7 +173,7 @@ class FaultInjectionTest {
 
       assertThat(relay.cuts()).isEqualTo(3);
       assertThat(failure.getMessage()).contains(ref.toString(), "deliver the bundle");
-      assertPreviousBundleAndProxyKept(before, runs);
+      first.assertKept();
     }
   }
 
@@ -250,15 +210,7 @@ class FaultInjectionTest {
   void aReadOnlyConfigDirectoryKeepsThePreviousBundleAndProxy() throws Exception {
     Path mount = vm.root().resolve("mnt");
     try (Mounts disk = Mounts.tmpfs(mount, 1024)) {
-      Files.createDirectories(mount.resolve("istio-proxy-certs"));
-      changeEntry(
-          name,
-          BootstrapAnnotation.PROXY_CONFIG_DIR.key(),
-          mount.resolve("istio-proxy").toString(),
-          null);
-      assertThat(onboard(rig.pipeline()).isSuccess()).isTrue();
-      Map<String, String> before = Remote.contents(mount.resolve("istio-proxy"));
-      long runs = Remote.containerRuns(vm);
+      Onboarded first = onboardedInto(mount.resolve("istio-proxy"));
       disk.readOnly();
       changeEntry(name, null, null, "v2");
 
@@ -267,10 +219,7 @@ class FaultInjectionTest {
       assertThat(failure.getMessage())
           .contains(ref.toString(), "127.0.0.1", mount.toString(), "Read-only file system");
       assertThat(failure.hint()).hasValueSatisfying(h -> assertThat(h).contains("may write"));
-      assertThat(Remote.contents(mount.resolve("istio-proxy"))).isEqualTo(before);
-      assertThat(Remote.litter(mount.resolve("istio-proxy"))).isEmpty();
-      assertThat(Remote.containerRuns(vm)).isEqualTo(runs);
-      assertThat(vm.containers()).containsEntry("istio-proxy", "running");
+      first.assertKept();
     }
   }
 
@@ -278,32 +227,16 @@ class FaultInjectionTest {
   void aFullDiskKeepsThePreviousBundleAndProxyAndSaysSo() throws Exception {
     Path mount = vm.root().resolve("mnt");
     try (Mounts disk = Mounts.tmpfs(mount, 256)) {
-      Files.createDirectories(mount.resolve("istio-proxy-certs"));
-      changeEntry(
-          name,
-          BootstrapAnnotation.PROXY_CONFIG_DIR.key(),
-          mount.resolve("istio-proxy").toString(),
-          null);
-      assertThat(onboard(rig.pipeline()).isSuccess()).isTrue();
-      Map<String, String> before = Remote.contents(mount.resolve("istio-proxy"));
-      long runs = Remote.containerRuns(vm);
+      Onboarded first = onboardedInto(mount.resolve("istio-proxy"));
       disk.fill();
       changeEntry(name, null, null, "v2");
 
       OnboardingResult result = onboard(rig.pipeline());
 
-      OnboardingException failure = result.failure().orElseThrow();
       assertThat(result.failedStage()).contains(Stage.DELIVER);
-      assertThat(failure.getMessage()).contains(ref.toString(), "No space left on device");
-      LoggerFactory.getLogger(FaultInjectionTest.class)
-          .info(
-              "disk full: {} attempt(s); {}",
-              result.stage(Stage.DELIVER).orElseThrow().attempts(),
-              failure.getMessage());
-      assertThat(Remote.contents(mount.resolve("istio-proxy"))).isEqualTo(before);
-      assertThat(Remote.litter(mount.resolve("istio-proxy"))).isEmpty();
-      assertThat(Remote.containerRuns(vm)).isEqualTo(runs);
-      assertThat(vm.containers()).containsEntry("istio-proxy", "running");
+      assertThat(result.failure().orElseThrow().getMessage())
+          .contains(ref.toString(), "No space left on device");
+      first.assertKept();
     }
   }
 
@@ -334,15 +267,14 @@ class FaultInjectionTest {
       "known gap: after a failed LAUNCH of an update, the VM keeps the new bundle and no running"
           + " proxy; the launcher removes the old container before it starts the new one and"
           + " nothing restores the previous bundle (see README-section.md, 'Known gaps')")
-  void anUpdateWhoseProxyDiesRollsBackToThePreviousBundleAndProxy() {
-    assertThat(onboard(rig.pipeline()).isSuccess()).isTrue();
-    Map<String, String> before = Remote.contents(Rig.configDir(vm));
+  void anUpdateWhoseProxyDiesRollsBackToThePreviousBundleAndProxy() throws Exception {
+    Onboarded first = onboardedInto(Rig.configDir(vm));
     vm.containerExitsAtOnce("istio-proxy");
     changeEntry(name, null, null, "v2");
 
     failed(onboard(rig.pipeline()), Stage.LAUNCH, 1);
 
-    assertThat(Remote.contents(Rig.configDir(vm))).isEqualTo(before);
+    assertThat(Remote.contents(first.config())).isEqualTo(first.files());
     assertThat(vm.containers()).containsEntry("istio-proxy", "running");
   }
 
@@ -367,14 +299,33 @@ class FaultInjectionTest {
     return result.failure().orElseThrow();
   }
 
-  private void assertPreviousBundleAndProxyKept(Map<String, String> before, long runs) {
-    assertThat(Remote.contents(Rig.configDir(vm))).as("the previous bundle").isEqualTo(before);
-    // The VM cleans up when it notices the cut, which may be a moment after the client does.
-    Awaitility.await("temporary directories removed")
-        .atMost(Duration.ofSeconds(10))
-        .untilAsserted(() -> assertThat(Remote.litter(Rig.configDir(vm))).isEmpty());
-    assertThat(Remote.containerRuns(vm)).as("containers started").isEqualTo(runs);
-    assertThat(vm.containers()).containsEntry("istio-proxy", "running");
+  /**
+   * Onboards this test's VM with {@code config} as its config directory; returns what it then
+   * holds, to compare after a failed update.
+   */
+  private Onboarded onboardedInto(Path config) throws java.io.IOException {
+    if (!config.equals(Rig.configDir(vm))) {
+      Files.createDirectories(config.resolveSibling(config.getFileName() + "-certs"));
+      changeEntry(name, BootstrapAnnotation.PROXY_CONFIG_DIR.key(), config.toString(), null);
+    }
+    OnboardingResult result = onboard(rig.pipeline());
+    assertThat(result.isSuccess()).as(result.toString()).isTrue();
+    return new Onboarded(vm, config, Remote.contents(config), Remote.containerRuns(vm));
+  }
+
+  /** What a VM held after a successful onboarding. */
+  private record Onboarded(EmbeddedVm vm, Path config, Map<String, String> files, long runs) {
+
+    /** The same bundle, the same running container, no temporary directory. */
+    void assertKept() {
+      assertThat(Remote.contents(config)).as("the previous bundle").isEqualTo(files);
+      assertThat(Remote.containerRuns(vm)).as("containers started").isEqualTo(runs);
+      assertThat(vm.containers()).containsEntry("istio-proxy", "running");
+      // The VM cleans up when it notices a cut, which may be a moment after the client does.
+      Awaitility.await("temporary directories removed")
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(() -> assertThat(Remote.litter(config)).isEmpty());
+    }
   }
 
   /** Sets an annotation (when given) and a {@code version} label (when given) on an entry. */

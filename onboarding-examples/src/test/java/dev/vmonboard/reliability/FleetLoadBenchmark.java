@@ -1,6 +1,5 @@
 package dev.vmonboard.reliability;
 
-import dev.vmonboard.core.BootstrapAnnotation;
 import dev.vmonboard.core.FleetResult;
 import dev.vmonboard.core.OnboardingPipeline;
 import dev.vmonboard.core.OnboardingResult;
@@ -14,7 +13,6 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -87,10 +85,7 @@ public final class FleetLoadBenchmark {
                 : null;
         Map<String, String> annotations;
         if (fault == Fault.REFUSED) {
-          annotations = new LinkedHashMap<>();
-          annotations.put(BootstrapAnnotation.SSH_HOST.key(), "127.0.0.1");
-          annotations.put(BootstrapAnnotation.SSH_PORT.key(), Integer.toString(freePort()));
-          annotations.put(BootstrapAnnotation.PROXY_CONFIG_DIR.key(), "/nonexistent/istio-proxy");
+          annotations = Rig.refusing(dir.resolve(name));
         } else {
           EmbeddedVm vm = fault == Fault.BAD_KEY ? rig.vm(strangerLine) : rig.vm();
           if (fault == Fault.CONTAINER_EXITS) {
@@ -206,12 +201,6 @@ public final class FleetLoadBenchmark {
     Map<Fault, Integer> counts = new TreeMap<>();
     faults.values().forEach(f -> counts.merge(f, 1, Integer::sum));
     return counts;
-  }
-
-  private static int freePort() throws java.io.IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 
   /** Samples threads (by name prefix) and heap every 50 ms. */

@@ -153,6 +153,20 @@ final class Rig implements AutoCloseable {
   }
 
   /**
+   * The annotations of an entry whose SSH port refuses connections: port 1 of 127.0.0.2, where
+   * nothing listens (a free port of 127.0.0.1 could be taken by another server meanwhile), and a
+   * config directory below {@code dir} in case anything ever got through.
+   */
+  static Map<String, String> refusing(Path dir) {
+    Map<String, String> annotations = new LinkedHashMap<>();
+    annotations.put(BootstrapAnnotation.SSH_HOST.key(), "127.0.0.2");
+    annotations.put(BootstrapAnnotation.SSH_PORT.key(), "1");
+    annotations.put(
+        BootstrapAnnotation.PROXY_CONFIG_DIR.key(), dir.resolve("istio-proxy").toString());
+    return annotations;
+  }
+
+  /**
    * Creates a WorkloadEntry as a user with kubectl would, values unchecked: {@code spec} and {@code
    * annotations} as given, labels {@code app: <name>} unless the spec says otherwise.
    */

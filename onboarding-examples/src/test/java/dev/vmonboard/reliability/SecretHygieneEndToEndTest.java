@@ -5,12 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.vmonboard.core.OnboardingResult;
 import dev.vmonboard.core.ProxyLauncher;
 import dev.vmonboard.core.Stage;
-import dev.vmonboard.core.WorkloadRef;
+import dev.vmonboard.core.Transport;
 import dev.vmonboard.core.bundle.ArchiveTransport;
 import dev.vmonboard.core.bundle.ContainerBundleFactory;
 import dev.vmonboard.core.bundle.LocalDirectoryTransport;
 import dev.vmonboard.core.testing.Canary;
-import dev.vmonboard.ssh.EmbeddedVm;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -22,13 +21,8 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -37,34 +31,7 @@ import org.slf4j.LoggerFactory;
  * {@link NoSecretsInOutput} runs after each test of the module); it touches this machine's disk
  * only where a local output was asked for, and there owner-only too.
  */
-class SecretHygieneEndToEndTest {
-
-  private static final AtomicInteger NAMES = new AtomicInteger();
-
-  @TempDir static Path dir;
-  private static Rig rig;
-  private EmbeddedVm vm;
-  private String name;
-  private WorkloadRef ref;
-
-  @BeforeAll
-  static void startCluster() {
-    rig = Rig.start(dir);
-  }
-
-  @AfterAll
-  static void stopCluster() {
-    rig.close();
-  }
-
-  /** Each test: a VM of its own and an entry for it, on the class's cluster. */
-  @BeforeEach
-  void startVm() {
-    vm = rig.vm();
-    name = "vm-" + NAMES.incrementAndGet();
-    ref = WorkloadRef.of(Rig.NS, name);
-    rig.entryFor(name, vm, "10.1.0." + NAMES.get());
-  }
+class SecretHygieneEndToEndTest extends OnOneCluster {
 
   @Test
   void theCanaryTokenReachesTheVmOwnerOnlyAndNothingElse() throws Exception {
@@ -131,14 +98,7 @@ class SecretHygieneEndToEndTest {
         .isEmpty();
 
     Path bundles = dir.resolve("bundles");
-    OnboardingResult toDirectory =
-        rig.pipeline()
-            .transport(LocalDirectoryTransport.perWorkload(bundles))
-            .launcher(ProxyLauncher.none())
-            .force(true)
-            .build()
-            .onboard(ref);
-    assertThat(toDirectory.isSuccess()).as(toDirectory.toString()).isTrue();
+    deliverLocally(LocalDirectoryTransport.perWorkload(bundles));
     Path layout = bundles.resolve(name + ".vms");
     assertThat(Modes.of(layout.resolve("etc").resolve(ContainerBundleFactory.TOKEN)))
         .isEqualTo("0600");
@@ -147,15 +107,20 @@ class SecretHygieneEndToEndTest {
     assertThat(Modes.bits(layout.resolve("etc")) & 0007).as("etc/, others' bits").isZero();
 
     Path archive = dir.resolve("bundles.tgz");
-    OnboardingResult toArchive =
+    deliverLocally(ArchiveTransport.perWorkload(archive));
+    assertThat(Modes.of(archive)).isEqualTo("0600");
+  }
+
+  /** Onboards this test's workload again, into a local output instead of the VM. */
+  private void deliverLocally(Transport output) {
+    OnboardingResult result =
         rig.pipeline()
-            .transport(ArchiveTransport.perWorkload(archive))
+            .transport(output)
             .launcher(ProxyLauncher.none())
             .force(true)
             .build()
             .onboard(ref);
-    assertThat(toArchive.isSuccess()).as(toArchive.toString()).isTrue();
-    assertThat(Modes.of(archive)).isEqualTo("0600");
+    assertThat(result.isSuccess()).as(result.toString()).isTrue();
   }
 
   @Test
