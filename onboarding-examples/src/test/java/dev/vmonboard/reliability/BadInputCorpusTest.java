@@ -11,6 +11,7 @@ import dev.vmonboard.core.Registration;
 import dev.vmonboard.core.TargetDefaults;
 import dev.vmonboard.core.Workload;
 import dev.vmonboard.core.WorkloadRef;
+import dev.vmonboard.core.testing.Canary;
 import dev.vmonboard.k8s.EmbeddedIstioCluster;
 import dev.vmonboard.k8s.KubernetesMeshDiscovery;
 import dev.vmonboard.ssh.EmbeddedVm;
@@ -82,7 +83,7 @@ class BadInputCorpusTest {
       assertThat(Remote.writes(on.cluster, requests))
           .as("requests that changed the cluster or issued a token")
           .isEmpty();
-      SecretWatch.assertAbsent("refusal", refusal.message);
+      Canary.assertAbsent("refusal", refusal.message);
     } finally {
       if (bad.ownCluster) {
         on.close();
@@ -439,8 +440,8 @@ class BadInputCorpusTest {
     static Refusal of(OnboardingResult result) {
       assertThat(result.isSuccess()).as("refused: " + result).isFalse();
       OnboardingException failure = result.failure().orElseThrow();
-      SecretWatch.assertAbsent("failure", failure);
-      SecretWatch.assertAbsent("result", result.toString());
+      Canary.assertAbsent(failure);
+      Canary.assertAbsent("result", result.toString());
       return new Refusal(failure.getMessage());
     }
   }

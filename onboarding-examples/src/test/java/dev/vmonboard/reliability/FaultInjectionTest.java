@@ -10,6 +10,7 @@ import dev.vmonboard.core.OnboardingResult;
 import dev.vmonboard.core.Stage;
 import dev.vmonboard.core.StageResult;
 import dev.vmonboard.core.WorkloadRef;
+import dev.vmonboard.core.testing.Canary;
 import dev.vmonboard.ssh.ContainerProxyLauncher;
 import dev.vmonboard.ssh.EmbeddedVm;
 import dev.vmonboard.ssh.SshConnector;
@@ -285,8 +286,8 @@ class FaultInjectionTest extends OnOneCluster {
   }
 
   private static OnboardingResult check(OnboardingResult result) {
-    SecretWatch.assertAbsent("result", result.toString());
-    result.failure().ifPresent(f -> SecretWatch.assertAbsent("failure", f));
+    Canary.assertAbsent("result", result.toString());
+    result.failure().ifPresent(f -> Canary.assertAbsent(f));
     return result;
   }
 

@@ -8,6 +8,8 @@ import dev.vmonboard.core.Stage;
 import dev.vmonboard.core.WorkloadRef;
 import dev.vmonboard.core.WorkloadSelector;
 import dev.vmonboard.core.bundle.ContainerBundleFactory;
+import dev.vmonboard.core.testing.Canary;
+import dev.vmonboard.core.testing.NoSecretsInOutput;
 import dev.vmonboard.ssh.EmbeddedVm;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
@@ -164,9 +166,10 @@ public final class FleetLoadBenchmark {
           }
         }
       }
-      List<String> leaks = SecretWatch.found(Files.readString(Path.of(NoSecretsInOutput.LOG_FILE)));
+      List<String> leaks =
+          Canary.found(Files.readString(NoSecretsInOutput.logFile().orElseThrow()));
       if (!leaks.isEmpty()) {
-        problems.add("secrets in " + NoSecretsInOutput.LOG_FILE + ": " + leaks);
+        problems.add("secrets in " + NoSecretsInOutput.logFile().orElseThrow() + ": " + leaks);
       }
 
       System.out.printf(

@@ -10,6 +10,7 @@ import dev.vmonboard.core.bundle.ArchiveTransport;
 import dev.vmonboard.core.bundle.ContainerBundleFactory;
 import dev.vmonboard.core.bundle.LocalDirectoryTransport;
 import dev.vmonboard.core.testing.Canary;
+import dev.vmonboard.core.testing.NoSecretsInOutput;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -49,10 +50,10 @@ class SecretHygieneEndToEndTest extends OnOneCluster {
     for (String file : List.of("sidecar.env", "istio-ca.pem")) {
       assertThat(Files.readString(config.resolve(file))).doesNotContain(Canary.SECRET);
     }
-    SecretWatch.assertAbsent("result", result.toString());
-    SecretWatch.assertAbsent("plan", result.plan().orElseThrow().toString());
-    SecretWatch.assertAbsent("commands the VM received", String.join("\n", vm.receivedCommands()));
-    SecretWatch.assertAbsent("tool calls on the VM", vm.toolCalls().toString());
+    Canary.assertAbsent("result", result.toString());
+    Canary.assertAbsent("plan", result.plan().orElseThrow().toString());
+    Canary.assertAbsent("commands the VM received", String.join("\n", vm.receivedCommands()));
+    Canary.assertAbsent("tool calls on the VM", vm.toolCalls().toString());
   }
 
   @Test
@@ -64,8 +65,8 @@ class SecretHygieneEndToEndTest extends OnOneCluster {
     assertThat(result.failedStage()).contains(Stage.LAUNCH);
     assertThat(Files.readString(Rig.configDir(vm).resolve(ContainerBundleFactory.TOKEN)))
         .startsWith(Canary.SECRET);
-    SecretWatch.assertAbsent("result", result.toString());
-    SecretWatch.assertAbsent("failure", result.failure().orElseThrow());
+    Canary.assertAbsent("result", result.toString());
+    Canary.assertAbsent(result.failure().orElseThrow());
   }
 
   @Test
@@ -77,7 +78,7 @@ class SecretHygieneEndToEndTest extends OnOneCluster {
     assertThat(plan.outcome()).isEqualTo(OnboardingResult.Outcome.PLANNED);
     String text = plan.plan().orElseThrow().toString();
     assertThat(text).contains("istio-token");
-    SecretWatch.assertAbsent("dry-run plan", text);
+    Canary.assertAbsent("dry-run plan", text);
     assertThat(Remote.writes(rig.cluster, requests)).as("no TokenRequest, no write").isEmpty();
     assertThat(vm.connectionsAccepted()).isZero();
   }
@@ -129,13 +130,16 @@ class SecretHygieneEndToEndTest extends OnOneCluster {
 
     LoggerFactory.getLogger("dev.vmonboard.reliability.selftest").debug("x {}", Canary.SECRET);
     System.err.println("printed " + Canary.SECRET);
-    Logger.getLogger("selftest").warning("jul " + SecretWatch.JWT_HEADER);
+    Logger.getLogger("selftest").warning("jul " + Rig.JWT_HEADER);
 
     List<String> leaks = NoSecretsInOutput.leaksSinceLastCheck();
     assertThat(leaks)
-        .anyMatch(l -> l.startsWith(NoSecretsInOutput.LOG_FILE) && l.contains("the canary"))
+        .anyMatch(
+            l ->
+                l.startsWith(NoSecretsInOutput.logFile().orElseThrow().toString())
+                    && l.contains("the canary"))
         .anyMatch(l -> l.startsWith("System.out/err") && l.contains("the canary"))
-        .anyMatch(l -> l.startsWith("java.util.logging") && l.contains("JWT header"));
+        .anyMatch(l -> l.startsWith("java.util.logging") && l.contains("watched secret"));
     assertThat(NoSecretsInOutput.leaksSinceLastCheck()).as("each leak is reported once").isEmpty();
   }
 

@@ -1,7 +1,8 @@
-package dev.vmonboard.reliability;
+package dev.vmonboard.core.testing;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.RandomAccessFile;
@@ -10,6 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.SimpleFormatter;
@@ -19,24 +22,25 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * Fails every test (and every test class, for its {@code @BeforeAll}/{@code @AfterAll}) of this
- * module whose output holds a secret that {@link SecretWatch} knows: registered for the whole test
- * run by JUnit's extension auto-detection ({@code junit-platform.properties} and {@code
- * META-INF/services}), so that a leak fails the build whichever test causes it.
+ * A JUnit extension that fails every test (and every test class, for its {@code @BeforeAll} and
+ * {@code @AfterAll}) whose output holds the {@link Canary} or a {@linkplain Canary#watch watched}
+ * secret: so a leak fails the build, whichever test causes it.
  *
- * <p>What it reads: every SLF4J log line at every level down to DEBUG for {@code dev.vmonboard}
- * (slf4j-simple writes them to {@value #LOG_FILE}, see {@code simplelogger.properties}), everything
- * written to {@code System.out} and {@code System.err} (command-line output, stack traces printed),
- * and every {@code java.util.logging} record (fabric8's mock server). Events, results, exceptions
- * and plans reach it through the log: the rig's listener logs every event.
+ * <p>It reads everything written to {@code System.out} and {@code System.err} (command-line output,
+ * slf4j-simple's default target, stack traces printed), every {@code java.util.logging} record,
+ * and, when {@code simplelogger.properties} on the class path sends SLF4J lines to a file ({@code
+ * org.slf4j.simpleLogger.logFile}), that file. Events, results and failures reach it as far as the
+ * code under test logs or prints them.
+ *
+ * <p>Register it for a whole test run with JUnit's auto-detection: a file {@code
+ * META-INF/services/org.junit.jupiter.api.extension.Extension} naming this class, and {@code
+ * junit.jupiter.extensions.autodetection.enabled=true} in {@code junit-platform.properties}; or per
+ * class with {@code @ExtendWith(NoSecretsInOutput.class)}.
  */
 public final class NoSecretsInOutput
     implements BeforeAllCallback, AfterEachCallback, AfterAllCallback {
 
-  /** Where slf4j-simple writes in this module's tests (relative to the module directory). */
-  static final String LOG_FILE = "target/reliability-tests.log";
-
-  private static final Capture CAPTURE = new Capture(Path.of(LOG_FILE));
+  private static final Capture CAPTURE = new Capture(logFile());
 
   /** Used by JUnit's auto-detection. */
   public NoSecretsInOutput() {}
@@ -63,19 +67,44 @@ public final class NoSecretsInOutput
     }
   }
 
-  /** The secrets written to any output since the last check (each with where it was seen). */
-  static List<String> leaksSinceLastCheck() {
+  /**
+   * The secrets written to any output since the last check, each with where it was seen; the next
+   * check starts after them. For tests of this check itself.
+   */
+  public static List<String> leaksSinceLastCheck() {
     return CAPTURE.takeLeaks();
+  }
+
+  /** The file slf4j-simple writes to, if {@code simplelogger.properties} names one. */
+  public static Optional<Path> logFile() {
+    String file = System.getProperty("org.slf4j.simpleLogger.logFile");
+    if (file == null) {
+      Properties properties = new Properties();
+      try (InputStream in =
+          Thread.currentThread()
+              .getContextClassLoader()
+              .getResourceAsStream("simplelogger.properties")) {
+        if (in != null) {
+          properties.load(in);
+        }
+      } catch (IOException e) {
+        // No settings: slf4j-simple writes to System.err, which is read anyway.
+      }
+      file = properties.getProperty("org.slf4j.simpleLogger.logFile");
+    }
+    return file == null || file.equals("System.err") || file.equals("System.out")
+        ? Optional.empty()
+        : Optional.of(Path.of(file));
   }
 
   /** The output streams, the JUL root handler and the log file, read since the last look. */
   private static final class Capture {
-    private final Path logFile;
+    private final Optional<Path> logFile;
     private final ByteArrayOutputStream streams = new ByteArrayOutputStream();
     private final StringBuilder julRecords = new StringBuilder();
     private long logOffset;
 
-    Capture(Path logFile) {
+    Capture(Optional<Path> logFile) {
       this.logFile = logFile;
       System.setOut(new PrintStream(new Tee(System.out, streams), true, StandardCharsets.UTF_8));
       System.setErr(new PrintStream(new Tee(System.err, streams), true, StandardCharsets.UTF_8));
@@ -109,24 +138,24 @@ public final class NoSecretsInOutput
         printed = streams.toString(StandardCharsets.UTF_8);
         streams.reset();
       }
-      SecretWatch.found(printed).forEach(leak -> leaks.add("System.out/err: " + leak));
+      Canary.found(printed).forEach(leak -> leaks.add("System.out/err: " + leak));
       String jul;
       synchronized (julRecords) {
         jul = julRecords.toString();
         julRecords.setLength(0);
       }
-      SecretWatch.found(jul).forEach(leak -> leaks.add("java.util.logging: " + leak));
+      Canary.found(jul).forEach(leak -> leaks.add("java.util.logging: " + leak));
       String logged = readLogFrom(logOffset);
       logOffset += logged.getBytes(StandardCharsets.UTF_8).length;
-      SecretWatch.found(logged).forEach(leak -> leaks.add(LOG_FILE + ": " + leak));
+      Canary.found(logged).forEach(leak -> leaks.add(logFile.orElseThrow() + ": " + leak));
       return leaks;
     }
 
     private String readLogFrom(long offset) {
-      if (!Files.exists(logFile)) {
+      if (logFile.isEmpty() || !Files.exists(logFile.get())) {
         return "";
       }
-      try (RandomAccessFile file = new RandomAccessFile(logFile.toFile(), "r")) {
+      try (RandomAccessFile file = new RandomAccessFile(logFile.get().toFile(), "r")) {
         long length = file.length();
         if (length < offset) {
           // The file was started anew: read it from its start.
@@ -141,13 +170,13 @@ public final class NoSecretsInOutput
         file.readFully(bytes);
         return new String(bytes, StandardCharsets.UTF_8);
       } catch (IOException e) {
-        throw new AssertionError("cannot read " + logFile + " to check it for secrets", e);
+        throw new AssertionError("cannot read " + logFile.get() + " to check it for secrets", e);
       }
     }
 
-    private static long size(Path file) {
+    private static long size(Optional<Path> file) {
       try {
-        return Files.exists(file) ? Files.size(file) : 0;
+        return file.isPresent() && Files.exists(file.get()) ? Files.size(file.get()) : 0;
       } catch (IOException e) {
         return 0;
       }
