@@ -41,7 +41,12 @@ abstract class OnOneCluster {
 
   @BeforeEach
   void startVm() {
-    vm = rig.vm();
+    use(rig.vm());
+  }
+
+  /** Makes {@code other} this test's VM, with a new entry for it. */
+  void use(EmbeddedVm other) {
+    vm = other;
     name = "vm-" + NAMES.incrementAndGet();
     ref = WorkloadRef.of(Rig.NS, name);
     rig.entryFor(name, vm, "10.1.0." + NAMES.get());

@@ -128,8 +128,17 @@ final class Rig implements AutoCloseable {
 
   /** Starts a VM that accepts only {@code authorizedKey}, and trusts its host key. */
   EmbeddedVm vm(String authorizedKey) {
+    return vm(EmbeddedVm.builder().authorizedKey(authorizedKey));
+  }
+
+  /** Starts a VM that accepts this rig's key and offers {@code http} to probe readiness. */
+  EmbeddedVm vm(EmbeddedVm.HttpClient http) {
+    return vm(EmbeddedVm.builder().authorizedKey(publicKeyLine).httpClient(http));
+  }
+
+  private EmbeddedVm vm(EmbeddedVm.Builder builder) {
     try {
-      EmbeddedVm vm = EmbeddedVm.builder().authorizedKey(authorizedKey).start();
+      EmbeddedVm vm = builder.start();
       // Known defect, owned by the container host directories work: the container bundle
       // bind-mounts <config dir>-certs, which neither the transport nor the launcher creates, so
       // the first launch on a fresh VM fails ("bind source path does not exist"). An operator

@@ -11,6 +11,7 @@ import dev.vmonboard.core.bundle.ContainerBundleFactory;
 import dev.vmonboard.core.bundle.LocalDirectoryTransport;
 import dev.vmonboard.core.testing.Canary;
 import dev.vmonboard.core.testing.NoSecretsInOutput;
+import dev.vmonboard.ssh.EmbeddedVm;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -58,7 +59,7 @@ class SecretHygieneEndToEndTest extends OnOneCluster {
 
   @Test
   void aFailureAfterTheTokenWasDeliveredShowsNoToken() throws Exception {
-    Files.delete(vm.root().resolve("etc/istio-proxy-certs"));
+    use(rig.vm(EmbeddedVm.HttpClient.NONE));
 
     OnboardingResult result = rig.pipeline().build().onboard(ref);
 
