@@ -36,7 +36,7 @@ final class MeshMemo {
           failure = e;
           throw e;
         }
-        sleep(retryPolicy.backoffAfter(attempt).toMillis());
+        sleep(retryPolicy.backoffAfter(attempt, e).toMillis());
       } catch (RuntimeException e) {
         failure = e;
         throw e;

@@ -35,6 +35,17 @@ public interface ProxyLauncher {
   /** Stops and removes {@code bundle}'s proxy; an absent proxy is fine. */
   void remove(Bundle bundle, Target target, StageContext context);
 
+  /**
+   * The problems that would make {@link #launch} refuse {@code bundle} on {@code target}, found
+   * without any I/O: a {@link LaunchSpec} of a kind this launcher cannot start, for example. The
+   * pipeline asks before anything has a side effect (in {@link Stage#PREPARE}) and refuses the
+   * workload when there is any, so that a bundle is never delivered to a VM where it cannot be
+   * started. The default finds none.
+   */
+  default List<Problem> check(Bundle bundle, Target target) {
+    return List.of();
+  }
+
   /** What {@link #launch} would run, for dry runs. No side effect, no secret. */
   default List<String> describeLaunch(Bundle bundle, Target target) {
     return List.of("start the proxy of " + bundle.workload() + " on " + target.host());

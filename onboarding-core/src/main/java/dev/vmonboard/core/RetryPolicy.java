@@ -5,8 +5,9 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * How often and how patiently the pipeline retries a stage whose failure is {@linkplain
- * StageException#isTransient() transient}: exponential backoff with jitter, capped. Permanent
- * failures and timeouts are never retried.
+ * StageException#isTransient() transient}: exponential backoff with jitter, capped, or longer when
+ * the failing service asked for a longer wait ({@link StageException#retryAfter()}, e.g. an API
+ * server's {@code Retry-After}). Permanent failures and timeouts are never retried.
  *
  * @param maxAttempts attempts in all, at least 1 (1 = no retry)
  * @param initialBackoff wait before the first retry
@@ -45,5 +46,18 @@ public record RetryPolicy(int maxAttempts, Duration initialBackoff, Duration max
     long capped = Math.min(base, maxBackoff.toMillis());
     long jitter = capped == 0 ? 0 : ThreadLocalRandom.current().nextLong(capped / 5 + 1);
     return Duration.ofMillis(capped - jitter);
+  }
+
+  /**
+   * The wait before attempt {@code attempt + 1} after {@code failure}: {@link #backoffAfter(int)},
+   * or the failure's {@link StageException#retryAfter()} when that is longer.
+   */
+  public Duration backoffAfter(int attempt, Throwable failure) {
+    Duration backoff = backoffAfter(attempt);
+    if (failure instanceof StageException stageError && stageError.retryAfter().isPresent()) {
+      Duration asked = stageError.retryAfter().get();
+      return asked.compareTo(backoff) > 0 ? asked : backoff;
+    }
+    return backoff;
   }
 }

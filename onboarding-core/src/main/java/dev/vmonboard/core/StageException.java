@@ -1,5 +1,6 @@
 package dev.vmonboard.core;
 
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -8,7 +9,9 @@ import java.util.Optional;
  * <p>The pipeline adds the location (workload, stage, host) and reports an {@link
  * OnboardingException}. A {@linkplain #isTransient() transient} failure (a timeout, a refused
  * connection, an overloaded API server) is retried under the pipeline's retry policy; any other is
- * not. The message and hint must never contain a secret.
+ * not; a transient failure may say how long to wait before the next attempt ({@link #retryAfter()},
+ * e.g. an API server's {@code Retry-After}), which the pipeline honours. The message and hint must
+ * never contain a secret.
  */
 public class StageException extends RuntimeException {
 
@@ -16,6 +19,7 @@ public class StageException extends RuntimeException {
 
   private final String hint;
   private final boolean transientFailure;
+  private final Duration retryAfter;
 
   /**
    * A stage failure.
@@ -26,9 +30,15 @@ public class StageException extends RuntimeException {
    * @param cause the underlying exception, or null
    */
   public StageException(String message, String hint, boolean transientFailure, Throwable cause) {
+    this(message, hint, transientFailure, null, cause);
+  }
+
+  private StageException(
+      String message, String hint, boolean transientFailure, Duration retryAfter, Throwable cause) {
     super(message, cause);
     this.hint = hint;
     this.transientFailure = transientFailure;
+    this.retryAfter = retryAfter;
   }
 
   /** A failure that retrying cannot fix. */
@@ -46,6 +56,19 @@ public class StageException extends RuntimeException {
     return new StageException(message, hint, true, cause);
   }
 
+  /**
+   * A failure that may go away when tried again, but not before {@code retryAfter} has passed (the
+   * server said so, e.g. with {@code Retry-After}): the pipeline waits at least that long, within
+   * the run's deadline, before the next attempt.
+   */
+  public static StageException transientFailure(
+      String message, String hint, Duration retryAfter, Throwable cause) {
+    if (retryAfter != null && retryAfter.isNegative()) {
+      throw new IllegalArgumentException("retryAfter must not be negative: " + retryAfter);
+    }
+    return new StageException(message, hint, true, retryAfter, cause);
+  }
+
   /** What the user can do about it. */
   public Optional<String> hint() {
     return Optional.ofNullable(hint);
@@ -54,5 +77,10 @@ public class StageException extends RuntimeException {
   /** Whether retrying may succeed. */
   public boolean isTransient() {
     return transientFailure;
+  }
+
+  /** The least wait before the next attempt that the failing service asked for, if it did. */
+  public Optional<Duration> retryAfter() {
+    return Optional.ofNullable(retryAfter);
   }
 }

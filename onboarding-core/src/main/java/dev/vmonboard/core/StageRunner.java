@@ -169,7 +169,7 @@ final class StageRunner {
         emit(
             new OnboardingEvent.StageFailed(
                 workload, stage, attempt, since(attemptStart), failure, true, Instant.now()));
-        backoff(stage, attempt, stageStart);
+        backoff(stage, attempt, stageStart, e.getCause());
       }
     }
   }
@@ -194,8 +194,8 @@ final class StageRunner {
     }
   }
 
-  private void backoff(Stage stage, int attempt, long stageStart) {
-    Duration wait = settings.retryPolicy().backoffAfter(attempt);
+  private void backoff(Stage stage, int attempt, long stageStart, Throwable failure) {
+    Duration wait = settings.retryPolicy().backoffAfter(attempt, failure);
     if (runDeadline.isPresent() && Instant.now().plus(wait).isAfter(runDeadline.get())) {
       wait = Duration.between(Instant.now(), runDeadline.get());
     }

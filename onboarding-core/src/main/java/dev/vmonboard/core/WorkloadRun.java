@@ -344,6 +344,8 @@ final class WorkloadRun {
               Target target = Target.resolve(workload, settings.targetDefaults());
               MeshSnapshot snapshot = mesh.get();
               Bundle bundle = settings.bundleFactory().build(workload, snapshot);
+              InvalidInputException.throwIfAny(
+                  workload.ref(), "launch", settings.launcher().check(bundle, target));
               return new Prepared(workload, target, bundle);
             });
     result.target(prepared.target());

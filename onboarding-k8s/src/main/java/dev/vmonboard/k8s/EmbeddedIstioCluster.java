@@ -132,14 +132,65 @@ public final class EmbeddedIstioCluster implements AutoCloseable {
     return server;
   }
 
-  /** Every request the cluster received, as {@code METHOD path}. */
-  List<String> requestLog() {
+  /**
+   * Every request the cluster received, oldest first, as {@code METHOD path?query}: for tests that
+   * check what was (or was not) asked of the API server, e.g. that no TokenRequest was made.
+   */
+  public List<String> requestLog() {
     return api.requestLog();
   }
 
   /** The requests of clients whose User-Agent starts with {@code userAgent}. */
   List<String> requestLog(String userAgent) {
     return api.requestLog(userAgent);
+  }
+
+  /**
+   * Makes the next {@code times} requests {@code method path} (the path as the client sends it,
+   * query included) fail with HTTP {@code code} and a Kubernetes {@code Status}, as an overloaded
+   * or failing API server answers; every other request is served as usual. For tests of how callers
+   * survive API failures.
+   *
+   * @param method {@code GET}, {@code POST}, {@code PUT}, {@code PATCH} or {@code DELETE}
+   */
+  public void failNext(String method, String path, int code, int times) {
+    failNext(method, path, code, times, null);
+  }
+
+  /**
+   * As {@link #failNext(String, String, int, int)}, with a {@code Retry-After} header and the
+   * Status' {@code details.retryAfterSeconds} set to {@code retryAfter}, as an API server that
+   * throttles (429) or is briefly unavailable (503) answers.
+   */
+  public void failNext(String method, String path, int code, int times, Duration retryAfter) {
+    if (code < 400 || code > 599 || times < 1) {
+      throw new IllegalArgumentException(
+          "a failure is a 4xx or 5xx code answered at least once, not " + code + " x" + times);
+    }
+    Map<String, Object> status = new LinkedHashMap<>();
+    status.put("apiVersion", "v1");
+    status.put("kind", "Status");
+    status.put("status", "Failure");
+    status.put("code", code);
+    status.put("reason", code == 429 ? "TooManyRequests" : code == 409 ? "Conflict" : "Failure");
+    status.put("message", "injected failure " + code + " of the embedded cluster");
+    if (retryAfter != null) {
+      status.put("details", Map.of("retryAfterSeconds", retryAfter.toSeconds()));
+    }
+    var expectation =
+        switch (method.toUpperCase(java.util.Locale.ROOT)) {
+          case "GET" -> server.expect().get();
+          case "POST" -> server.expect().post();
+          case "PUT" -> server.expect().put();
+          case "PATCH" -> server.expect().patch();
+          case "DELETE" -> server.expect().delete();
+          default -> throw new IllegalArgumentException("unknown HTTP method " + method);
+        };
+    var response = expectation.withPath(path).andReturn(code, status);
+    if (retryAfter != null) {
+      response = response.withHeader("Retry-After", Long.toString(retryAfter.toSeconds()));
+    }
+    response.times(times);
   }
 
   /** Stops the server and closes the client. */

@@ -5,13 +5,15 @@ import dev.vmonboard.core.StageException;
 import io.fabric8.kubernetes.api.model.Status;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
 
 /**
  * Turns fabric8 failures into the SDK's {@link StageException}s: what was attempted on which object
  * of which cluster, what the API server said, and what to do. Connection failures, 5xx and 429 are
- * transient (the pipeline retries them); 404 is a {@link NotFoundException}; a 403 names the exact
- * permission that is missing. Messages never contain request bodies, so never a token.
+ * transient (the pipeline retries them, waiting at least as long as the API server's {@code
+ * retryAfterSeconds} asks); 404 is a {@link NotFoundException}; a 403 names the exact permission
+ * that is missing. Messages never contain request bodies, so never a token.
  */
 final class KubernetesFailures {
 
@@ -105,8 +107,9 @@ final class KubernetesFailures {
           "renew the credentials of that context (log in again, or refresh the token)",
           e);
     }
+    Integer retryAfter = retryAfterSeconds(e);
+    Duration wait = retryAfter == null ? null : Duration.ofSeconds(Math.max(0, retryAfter));
     if (code == 429) {
-      Integer retryAfter = retryAfterSeconds(e);
       return StageException.transientFailure(
           "the API server is throttling requests (429) to " + attempt,
           retryAfter == null
@@ -114,12 +117,16 @@ final class KubernetesFailures {
               : "the API server asks to retry after "
                   + retryAfter
                   + " s; lower the pipeline's concurrency if this persists",
+          wait,
           e);
     }
     if (code >= 500) {
       return StageException.transientFailure(
           "the API server failed (" + code + ") to " + attempt + ": " + statusMessage(e),
-          "the request is retried; check the API server's health if this persists",
+          "the request is retried"
+              + (retryAfter == null ? "" : " after " + retryAfter + " s, as the API server asks")
+              + "; check the API server's health if this persists",
+          wait,
           e);
     }
     return StageException.permanent(

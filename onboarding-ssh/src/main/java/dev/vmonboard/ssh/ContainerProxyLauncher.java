@@ -2,6 +2,7 @@ package dev.vmonboard.ssh;
 
 import dev.vmonboard.core.Bundle;
 import dev.vmonboard.core.ContainerLaunch;
+import dev.vmonboard.core.Problem;
 import dev.vmonboard.core.ProxyLauncher;
 import dev.vmonboard.core.ProxyStatus;
 import dev.vmonboard.core.Shell;
@@ -132,6 +133,17 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
                     + " may create directories next to "
                     + configDir
                 : Readiness.hint(code, DOWN_HINT));
+  }
+
+  /** Refuses, before anything is delivered, a bundle that is not a {@link ContainerLaunch}. */
+  @Override
+  public List<Problem> check(Bundle bundle, Target target) {
+    return LaunchKind.require(
+        bundle,
+        ContainerLaunch.class,
+        "ContainerProxyLauncher",
+        "SystemdProxyLauncher",
+        "ContainerBundleFactory");
   }
 
   @Override

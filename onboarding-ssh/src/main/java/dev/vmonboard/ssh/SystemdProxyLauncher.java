@@ -1,6 +1,7 @@
 package dev.vmonboard.ssh;
 
 import dev.vmonboard.core.Bundle;
+import dev.vmonboard.core.Problem;
 import dev.vmonboard.core.ProxyLauncher;
 import dev.vmonboard.core.ProxyStatus;
 import dev.vmonboard.core.Shell;
@@ -181,6 +182,17 @@ public final class SystemdProxyLauncher implements ProxyLauncher {
             install.owner(),
             install.group(),
             String.format("%04o", install.mode()));
+  }
+
+  /** Refuses, before anything is delivered, a bundle that is not a {@link SystemdLaunch}. */
+  @Override
+  public List<Problem> check(Bundle bundle, Target target) {
+    return LaunchKind.require(
+        bundle,
+        SystemdLaunch.class,
+        "SystemdProxyLauncher",
+        "ContainerProxyLauncher",
+        "SystemdBundleFactory");
   }
 
   @Override

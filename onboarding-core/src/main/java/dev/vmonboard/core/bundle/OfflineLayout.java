@@ -35,7 +35,7 @@ final class OfflineLayout {
   /** The script, relative to the layout's root. */
   static final String START_SCRIPT = BIN + "/start-istio-proxy.sh";
 
-  static final int DIRECTORY_MODE = 0755;
+  static final int DIRECTORY_MODE = 0750;
   static final int SCRIPT_MODE = 0755;
 
   /**

@@ -48,6 +48,15 @@ public final class Fault {
     return new Fault(Kind.TRANSIENT, times, message, Duration.ZERO, null);
   }
 
+  /**
+   * Fails the next {@code times} calls with a transient {@link StageException} that asks for {@code
+   * retryAfter} before the next attempt (as a throttling server's {@code Retry-After} does), then
+   * behaves.
+   */
+  public static Fault failTransiently(int times, String message, Duration retryAfter) {
+    return new Fault(Kind.TRANSIENT, times, message, retryAfter, null);
+  }
+
   /** Delays every call by {@code delay}, then behaves. */
   public static Fault slow(Duration delay) {
     return new Fault(Kind.SLOW, Integer.MAX_VALUE, "slow", delay, null);
@@ -78,7 +87,10 @@ public final class Fault {
           throw StageException.permanent(operation + ": " + message, "injected by the test kit");
       case TRANSIENT ->
           throw StageException.transientFailure(
-              operation + ": " + message, "injected by the test kit", null);
+              operation + ": " + message,
+              "injected by the test kit",
+              delay.isZero() ? null : delay,
+              null);
       case SLOW -> sleep(delay);
       case HANG -> sleep(Duration.ofDays(1));
     }

@@ -103,8 +103,8 @@ class ArchiveTransportTest {
     assertThat(ArchiveTransport.read(transport.archive()))
         .extracting(entry -> String.format("%04o", entry.mode()) + " " + entry.path())
         .containsExactly(
-            "0755 etc",
-            "0755 bin",
+            "0750 etc",
+            "0750 bin",
             "0644 etc/sidecar.env",
             "0600 etc/istio-token",
             "0755 bin/start-istio-proxy.sh");
