@@ -328,7 +328,6 @@ class FaultInjectionTest extends OnOneCluster {
   private Onboarded onboardedInto(Path config, OnboardingPipeline.Builder pipeline)
       throws java.io.IOException {
     if (!config.equals(Rig.configDir(vm))) {
-      Files.createDirectories(config.resolveSibling(config.getFileName() + "-certs"));
       changeEntry(name, BootstrapAnnotation.PROXY_CONFIG_DIR.key(), config.toString(), null);
     }
     OnboardingResult result = onboard(pipeline);

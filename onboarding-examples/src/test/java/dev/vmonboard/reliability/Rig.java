@@ -139,11 +139,6 @@ final class Rig implements AutoCloseable {
   private EmbeddedVm vm(EmbeddedVm.Builder builder) {
     try {
       EmbeddedVm vm = builder.start();
-      // Known defect, owned by the container host directories work: the container bundle
-      // bind-mounts <config dir>-certs, which neither the transport nor the launcher creates, so
-      // the first launch on a fresh VM fails ("bind source path does not exist"). An operator
-      // creates it today; the rig does too, until the launcher does.
-      Files.createDirectories(vm.root().resolve("etc/istio-proxy-certs"));
       synchronized (vms) {
         vms.add(vm);
         Files.writeString(knownHosts, vm.knownHostsLine() + "\n", StandardOpenOption.APPEND);

@@ -3,6 +3,7 @@ package dev.vmonboard.examples.cli;
 import static dev.vmonboard.examples.cli.CliFixture.args;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.vmonboard.core.bundle.ContainerBundleFactory;
 import dev.vmonboard.ssh.EmbeddedVm;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,7 +43,7 @@ class SidecarBootstrapTest {
     assertThat(run.code()).as(run.toString()).isZero();
     for (EmbeddedVm vm : fixture.vms) {
       assertThat(vm.containers()).isEqualTo(Map.of("istio-proxy", "running"));
-      assertThat(CliFixture.configDir(vm).resolve("istio-token")).exists();
+      assertThat(CliFixture.configDir(vm).resolve(ContainerBundleFactory.TOKEN)).exists();
       assertThat(CliFixture.configDir(vm).resolve("sidecar.env")).exists();
     }
     assertThat(run.out())
@@ -83,7 +84,7 @@ class SidecarBootstrapTest {
 
     assertThat(run.code()).as(run.toString()).isZero();
     EmbeddedVm vm = fixture.vms.get(0);
-    assertThat(CliFixture.configDir(vm).resolve("istio-token")).exists();
+    assertThat(CliFixture.configDir(vm).resolve(ContainerBundleFactory.TOKEN)).exists();
     assertThat(vm.containers()).isEmpty();
     assertThat(run.err())
         .contains("proxy not started (--start-istio-proxy starts it)")
@@ -148,7 +149,7 @@ class SidecarBootstrapTest {
     assertThat(run.code()).as(run.toString()).isZero();
     assertThat(run.out())
         .contains("plan for vms/vm-1 on 127.0.0.1:")
-        .contains("0600 istio-token (bootstrap token, redacted)")
+        .contains("0600 tokens/istio-token (bootstrap token, redacted)")
         .contains("docker run -d --name istio-proxy")
         .containsPattern("vms/vm-1 +PLANNED");
     assertThat(CliFixture.configDir(fixture.vms.get(0))).doesNotExist();
@@ -171,7 +172,8 @@ class SidecarBootstrapTest {
     assertThat(run.code()).as(run.toString()).isZero();
     assertThat(run.prompts()).containsExactly("SSH password: ");
     assertThat(run.all()).doesNotContain("s3cret-pw");
-    assertThat(CliFixture.configDir(fixture.vms.get(0)).resolve("istio-token")).exists();
+    assertThat(CliFixture.configDir(fixture.vms.get(0)).resolve(ContainerBundleFactory.TOKEN))
+        .exists();
   }
 
   @Test
@@ -250,7 +252,10 @@ class SidecarBootstrapTest {
     assertThat(toDir.code()).as(toDir.toString()).isZero();
     assertThat(out.resolve("vm-1.vms/etc/sidecar.env")).exists();
     assertThat(out.resolve("vm-2.vms/bin/start-istio-proxy.sh")).isExecutable();
-    assertThat(Files.getPosixFilePermissions(out.resolve("vm-2.vms/etc/istio-token"))).hasSize(2);
+    assertThat(
+            Files.getPosixFilePermissions(
+                out.resolve("vm-2.vms/etc/" + ContainerBundleFactory.TOKEN)))
+        .hasSize(2);
     assertThat(toFile.code()).as(toFile.toString()).isZero();
     assertThat(archive).exists();
     assertThat(toFile.out()).contains("owner-only: it holds tokens");

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.vmonboard.core.BootstrapRecord;
 import dev.vmonboard.core.OnboardingResult;
+import dev.vmonboard.core.bundle.ContainerBundleFactory;
 import dev.vmonboard.k8s.controller.ControllerEvent;
 import dev.vmonboard.k8s.controller.OnboardingController;
 import dev.vmonboard.ssh.EmbeddedVm;
@@ -38,7 +39,7 @@ class ControllerDemoTest {
         EmbeddedVm vm = demo.vms().get(i);
         await().atMost(WAIT).until(() -> demo.onboarded(name));
         assertThat(vm.containers()).containsEntry("istio-proxy", "running");
-        assertThat(demo.configDir(i).resolve("istio-token")).exists();
+        assertThat(demo.configDir(i).resolve(ContainerBundleFactory.TOKEN)).exists();
         await()
             .atMost(WAIT)
             .until(
@@ -46,7 +47,7 @@ class ControllerDemoTest {
                 s ->
                     "onboard succeeded".equals(s.get(OnboardingController.LAST_RESULT))
                         && s.containsKey(BootstrapRecord.TOKEN_EXPIRES_AT));
-        String token = Files.readString(demo.configDir(i).resolve("istio-token"));
+        String token = Files.readString(demo.configDir(i).resolve(ContainerBundleFactory.TOKEN));
         assertThat(String.valueOf(demo.entry(name))).doesNotContain(token);
         assertThat(vm.receivedCommands()).noneMatch(command -> command.contains(token));
         assertThat(String.valueOf(demo.events())).doesNotContain(token);

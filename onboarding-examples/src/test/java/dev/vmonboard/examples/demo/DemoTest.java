@@ -39,14 +39,14 @@ class DemoTest {
         .contains("sidecar-bootstrap.istio.io/proxy-image-hub: mirror.example.com/istio")
         .contains("sidecar-bootstrap.istio.io/proxy-instance-ip: 10.0.0.21")
         .contains("plan for acme-demo-secure/backend-vm on ")
-        .contains("0600 istio-token (bootstrap token, redacted)");
+        .contains("0600 tokens/istio-token (bootstrap token, redacted)");
     // 2. what the cluster and the VM hold, the command that ran, the timings
     assertThat(text)
         .contains(
             "Sidecar acme-demo-secure/backend-vm: ingress 8888/HTTP -> 127.0.0.1:8888;"
                 + " egress bind 127.0.0.2 hosts ./*, xcp-multicluster/*")
         .contains("Service acme-demo-secure/backend-vm: selector {app=backend-vm}, ports http 8888")
-        .containsPattern("0600 +\\d+ B  istio-token   \\(secret: content not shown\\)")
+        .containsPattern("0600 +\\d+ B  tokens/istio-token   \\(secret: content not shown\\)")
         .containsPattern("0644 +\\d+ B  sidecar.env")
         .contains("INSTANCE_IP=10.0.0.21")
         .contains("ISTIO_META_NETWORK=aws-vms")

@@ -45,7 +45,8 @@ class OwnPipelineTest {
     List<String> listing = OwnPipeline.listing(dir.resolve(OwnPipeline.ARCHIVE));
     for (String vm : List.of("backend-vm", "frontend-vm")) {
       assertThat(listing)
-          .anyMatch(line -> line.matches("0600 +\\d+ " + vm + ".vmonboard-own/etc/istio-token"))
+          .anyMatch(
+              line -> line.matches("0600 +\\d+ " + vm + ".vmonboard-own/etc/tokens/istio-token"))
           .anyMatch(line -> line.matches("0644 +\\d+ " + vm + ".vmonboard-own/etc/sidecar.env"))
           .anyMatch(
               line -> line.matches("0755 +\\d+ " + vm + ".vmonboard-own/bin/start-istio-proxy.sh"));

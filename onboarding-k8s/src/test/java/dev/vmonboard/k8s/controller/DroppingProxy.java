@@ -39,7 +39,7 @@ final class DroppingProxy implements AutoCloseable {
   }
 
   /** Closes every open connection; new ones are still accepted. */
-  void dropAll() {
+  synchronized void dropAll() {
     for (Socket socket : open) {
       closeQuietly(socket);
     }
@@ -51,9 +51,18 @@ final class DroppingProxy implements AutoCloseable {
       try {
         Socket client = server.accept();
         Socket upstream = new Socket(InetAddress.getLoopbackAddress(), targetPort);
-        accepted.incrementAndGet();
-        open.add(client);
-        open.add(upstream);
+        synchronized (this) {
+          if (server.isClosed()) {
+            // closed while this connection was being set up: it must not outlive the proxy, or
+            // the API server waits for it when it shuts down
+            closeQuietly(client);
+            closeQuietly(upstream);
+            return;
+          }
+          accepted.incrementAndGet();
+          open.add(client);
+          open.add(upstream);
+        }
         pipe(client, upstream);
         pipe(upstream, client);
       } catch (IOException e) {
@@ -94,7 +103,7 @@ final class DroppingProxy implements AutoCloseable {
   }
 
   @Override
-  public void close() throws IOException {
+  public synchronized void close() throws IOException {
     server.close();
     dropAll();
   }
