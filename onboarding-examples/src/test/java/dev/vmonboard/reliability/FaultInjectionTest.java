@@ -249,11 +249,12 @@ class FaultInjectionTest extends OnOneCluster {
       disk.fill();
       changeEntry(name, null, null, "v2");
 
-      OnboardingResult result = onboard(rig.pipeline());
+      // Not retried: a full disk stays full until someone frees space.
+      OnboardingException failure = failed(onboard(rig.pipeline()), Stage.DELIVER, 1);
 
-      assertThat(result.failedStage()).contains(Stage.DELIVER);
-      assertThat(result.failure().orElseThrow().getMessage())
-          .contains(ref.toString(), "No space left on device");
+      assertThat(failure.getMessage())
+          .contains(ref.toString(), "127.0.0.1", "No space left on device", mount.toString());
+      assertThat(failure.hint()).hasValueSatisfying(h -> assertThat(h).contains("free space"));
       first.assertKept();
     }
   }

@@ -18,10 +18,25 @@ import java.util.List;
  */
 final class RemoteScript {
 
+  /**
+   * The exit code of a script whose file write failed because the VM's file system is full: not
+   * worth retrying until someone frees space.
+   */
+  static final int DISK_FULL = 28;
+
   private final StringBuilder text =
       new StringBuilder(
           "set -u\n"
-              + "fail() { code=$1; shift; printf 'vmonboard: %s\\n' \"$*\" >&2; exit \"$code\"; }\n");
+              + "fail() { code=$1; shift; printf 'vmonboard: %s\\n' \"$*\" >&2; exit \"$code\"; }\n"
+              // A shell's built-in printf reports a full disk as a bare "I/O error": on a failed
+              // write, df tells whether the file system is full, which is then said plainly.
+              + "write_failed() { code=$1; where=$(dirname -- \"$2\"); shift 2;"
+              + " avail=$(df -P -- \"$where\" 2>/dev/null | { read -r _; read -r _ _ _ a _;"
+              + " echo \"${a:-}\"; });"
+              + " [ \"$avail\" != 0 ] || fail "
+              + DISK_FULL
+              + " \"$* (No space left on device: the file system of $where is full)\";"
+              + " fail \"$code\" \"$*\"; }\n");
 
   /** Assigns {@code value}, quoted, to the shell variable {@code name}. */
   RemoteScript set(String name, String value) {
@@ -56,15 +71,18 @@ final class RemoteScript {
    * "$tmp"/'istio-token'}) with exactly {@code content}, written by the shell's built-in {@code
    * printf}: no process is started and the content never appears in a command line. The file gets
    * mode {@code 0666} less the current {@code umask}. On failure the script fails with {@code
-   * failCode}.
+   * failCode}, or with {@link #DISK_FULL} when the file system that holds {@code target} has no
+   * space left (as {@code df} says; without {@code df} the failure keeps {@code failCode}).
    */
   RemoteScript writeFile(String target, byte[] content, int failCode, String what) {
     text.append("printf ")
         .append(Shell.quote(printfFormat(content)))
         .append(" > ")
         .append(target)
-        .append(" || fail ")
+        .append(" || write_failed ")
         .append(failCode)
+        .append(' ')
+        .append(target)
         .append(' ')
         .append(Shell.quote("cannot write " + what))
         .append('\n');

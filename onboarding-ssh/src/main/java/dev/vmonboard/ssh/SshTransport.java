@@ -303,6 +303,12 @@ public final class SshTransport implements Transport {
       case 27:
         hint = "onboard the VM (deliver the whole bundle) first";
         break;
+      case RemoteScript.DISK_FULL:
+        hint =
+            "free space on the file system that holds "
+                + target.configDir()
+                + " (df -h shows it), then run again";
+        break;
       default:
         hint = "check that the VM has a POSIX sh, mkdir, mv, rm, chmod and wc";
     }

@@ -44,6 +44,7 @@ final class StandIns {
           "cp",
           "cut",
           "date",
+          "df",
           "dirname",
           "basename",
           "echo",

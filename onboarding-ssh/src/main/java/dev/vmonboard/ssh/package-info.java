@@ -13,12 +13,13 @@
  * channel per step costs a round trip or three and a login shell each).
  *
  * <p>What a VM needs: a POSIX {@code sh}; {@code mkdir}, {@code mv}, {@code rm}, {@code chmod},
- * {@code ls} and {@code wc} for delivery (the files are written by the shell's built-in {@code
- * printf}). The container launcher needs {@code docker} or {@code podman}, {@code cp} and {@code
- * curl} or {@code wget}; the systemd launcher {@code systemctl}, {@code cp}, {@code chown}, {@code
- * dirname}, {@code touch}, {@code tee}, {@code grep} and {@code curl} or {@code wget}. {@code sudo
- * -n} when asked for. The tests run every script on an {@link dev.vmonboard.ssh.EmbeddedVm} whose
- * {@code PATH} holds only these tools.
+ * {@code ls}, {@code wc}, {@code dirname} and {@code df} for delivery (the files are written by the
+ * shell's built-in {@code printf}; {@code df} only to name a full disk). The container launcher
+ * needs {@code docker} or {@code podman}, {@code cp} and {@code curl} or {@code wget}; the systemd
+ * launcher {@code systemctl}, {@code cp}, {@code chown}, {@code dirname}, {@code touch}, {@code
+ * tee}, {@code grep} and {@code curl} or {@code wget}. {@code sudo -n} when asked for. The tests
+ * run every script on an {@link dev.vmonboard.ssh.EmbeddedVm} whose {@code PATH} holds only these
+ * tools.
  *
  * <p>Every value that reaches the remote shell (config directory, container name, image, paths,
  * arguments, file contents) goes through {@link dev.vmonboard.core.Shell#quote}; the only command
