@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -104,7 +105,7 @@ public final class OnboardingPipeline {
 
   /** {@link #refreshToken} for every workload {@code selector} covers. */
   public FleetResult refreshTokens(WorkloadSelector selector) {
-    return refreshTokens(refsOf(selector));
+    return fleet(selector, OnboardingResult.Operation.REFRESH_TOKEN, WorkloadRun::refreshToken);
   }
 
   /** Offboards {@code workload} as given, for a VM whose registration may already be gone. */
@@ -123,9 +124,12 @@ public final class OnboardingPipeline {
     return fleet(refs, OnboardingResult.Operation.ONBOARD, run -> run.onboard());
   }
 
-  /** Onboards every workload {@code selector} covers (the {@code --all} of the command line). */
+  /**
+   * Onboards every workload {@code selector} covers (the {@code --all} of the command line), as the
+   * registrar lists them when the run starts: one list call, no resolve per workload.
+   */
   public FleetResult onboardAll(WorkloadSelector selector) {
-    return onboardAll(refsOf(selector));
+    return fleet(selector, OnboardingResult.Operation.ONBOARD, run -> run.onboard());
   }
 
   /**
@@ -135,17 +139,20 @@ public final class OnboardingPipeline {
     return fleet(refs, OnboardingResult.Operation.OFFBOARD, run -> run.offboard());
   }
 
-  /** Offboards every workload {@code selector} covers. */
+  /** Offboards every workload {@code selector} covers, as listed when the run starts. */
   public FleetResult offboardAll(WorkloadSelector selector) {
-    return offboardAll(refsOf(selector));
+    return fleet(selector, OnboardingResult.Operation.OFFBOARD, run -> run.offboard());
   }
 
-  private List<WorkloadRef> refsOf(WorkloadSelector selector) {
-    List<WorkloadRef> refs = new ArrayList<>();
+  private FleetResult fleet(
+      WorkloadSelector selector,
+      OnboardingResult.Operation kind,
+      Function<WorkloadRun, OnboardingResult> operation) {
+    Map<WorkloadRef, Workload> listed = new LinkedHashMap<>();
     for (Workload workload : settings.registrar().list(selector)) {
-      refs.add(workload.ref());
+      listed.put(workload.ref(), workload);
     }
-    return refs;
+    return fleet(listed.keySet(), kind, run -> operation.apply(run.listed(listed.get(run.ref()))));
   }
 
   private FleetResult fleet(

@@ -19,6 +19,7 @@ final class WorkloadRun {
   private final boolean dryRun;
   private final Optional<Instant> runDeadline;
   private final WorkloadRef ref;
+  private Workload listed;
   private final Redactor redactor = new Redactor();
   private final OnboardingResult.Builder result = OnboardingResult.builder();
   private final long start = System.nanoTime();
@@ -36,12 +37,30 @@ final class WorkloadRun {
     this.ref = ref;
   }
 
+  /**
+   * Uses {@code workload}, as the registrar listed it at the start of a fleet run, instead of
+   * resolving it again: a fleet of N listed workloads costs one list call, not N + 1 calls.
+   */
+  WorkloadRun listed(Workload workload) {
+    this.listed = workload;
+    return this;
+  }
+
+  WorkloadRef ref() {
+    return ref;
+  }
+
+  /** The workload as listed, or as the registrar resolves it now. */
+  private Workload resolve() {
+    return listed != null ? listed : settings.registrar().resolve(ref);
+  }
+
   /** Onboards an already registered workload. */
   OnboardingResult onboard() {
     return execute(
         Operation.ONBOARD,
         stages -> {
-          Workload workload = stages.run(Stage.RESOLVE, ctx -> settings.registrar().resolve(ref));
+          Workload workload = stages.run(Stage.RESOLVE, ctx -> resolve());
           return onboard(stages, workload, null);
         });
   }
@@ -66,7 +85,7 @@ final class WorkloadRun {
                   Stage.RESOLVE,
                   ctx -> {
                     try {
-                      return Optional.of(settings.registrar().resolve(ref));
+                      return Optional.of(resolve());
                     } catch (NotFoundException e) {
                       return Optional.<Workload>empty();
                     }
@@ -198,7 +217,7 @@ final class WorkloadRun {
     return execute(
         Operation.REFRESH_TOKEN,
         stages -> {
-          Workload workload = stages.run(Stage.RESOLVE, ctx -> settings.registrar().resolve(ref));
+          Workload workload = stages.run(Stage.RESOLVE, ctx -> resolve());
           Prepared prepared = prepare(stages, workload);
           TokenRequest tokenRequest = settings.tokenRequest();
           result.plan(

@@ -131,6 +131,9 @@ class FleetTest {
         Fixtures.pipeline(stages).build().onboardAll(WorkloadSelector.inNamespace("fleet"));
 
     assertThat(result.results()).hasSize(5).allSatisfy(r -> assertThat(r.isSuccess()).isTrue());
+    assertThat(stages.log().calls("resolve"))
+        .as("the listed workloads are used as listed, not resolved once more each")
+        .isEmpty();
   }
 
   @Test
