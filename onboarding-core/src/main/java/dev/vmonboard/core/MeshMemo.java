@@ -12,7 +12,7 @@ final class MeshMemo {
 
   private final MeshConfigSource source;
   private final RetryPolicy retryPolicy;
-  private MeshSnapshot snapshot;
+  private volatile MeshSnapshot snapshot;
   private RuntimeException failure;
 
   MeshMemo(MeshConfigSource source, RetryPolicy retryPolicy) {
@@ -20,7 +20,13 @@ final class MeshMemo {
     this.retryPolicy = retryPolicy;
   }
 
-  synchronized MeshSnapshot get() {
+  MeshSnapshot get() {
+    MeshSnapshot known = snapshot;
+    return known != null ? known : load();
+  }
+
+  /** Reads the snapshot once for all callers; later callers wait for it, then share it. */
+  private synchronized MeshSnapshot load() {
     if (snapshot != null) {
       return snapshot;
     }

@@ -13,8 +13,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A {@link Registrar} that keeps workloads in memory: seed it with {@link #add(Workload...)},
@@ -24,7 +25,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class InMemoryRegistrar extends InMemoryStage implements Registrar {
 
   private final Map<WorkloadRef, Workload> workloads = new ConcurrentSkipListMap<>();
-  private final List<Registration> registrations = new CopyOnWriteArrayList<>();
+  private final Queue<Registration> registrations = new ConcurrentLinkedQueue<>();
 
   /** A registrar recording into {@code log}. */
   public InMemoryRegistrar(CallLog log) {

@@ -6,7 +6,8 @@ import dev.vmonboard.core.TokenRequest;
 import dev.vmonboard.core.Workload;
 import java.time.Clock;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -18,7 +19,7 @@ public final class InMemoryTokenIssuer extends InMemoryStage implements TokenIss
   private final String secretPrefix;
   private final Clock clock;
   private final AtomicLong counter = new AtomicLong();
-  private final List<BootstrapToken> issued = new CopyOnWriteArrayList<>();
+  private final Queue<BootstrapToken> issued = new ConcurrentLinkedQueue<>();
 
   /**
    * An issuer recording into {@code log}.

@@ -11,8 +11,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * A {@link Transport} that keeps the bundle of each target (by host, port and directory) in memory.
@@ -21,8 +22,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class InMemoryTransport extends InMemoryStage implements Transport {
 
   private final Map<String, Bundle> delivered = new ConcurrentHashMap<>();
-  private final List<Bundle> deliveries = new CopyOnWriteArrayList<>();
-  private final List<Bundle> tokenDeliveries = new CopyOnWriteArrayList<>();
+  private final Queue<Bundle> deliveries = new ConcurrentLinkedQueue<>();
+  private final Queue<Bundle> tokenDeliveries = new ConcurrentLinkedQueue<>();
 
   /** A transport recording into {@code log}. */
   public InMemoryTransport(CallLog log) {
