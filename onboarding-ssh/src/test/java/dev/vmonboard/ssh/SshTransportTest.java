@@ -188,6 +188,74 @@ class SshTransportTest {
   }
 
   @Test
+  void keepsTheReplacedBundleOwnerOnlyUntilItIsRestored() throws Exception {
+    Target target = vm.newTarget();
+    transport().deliver(Bundles.container("v1"), target, ctx());
+    transport().deliver(Bundles.container("v2"), target, ctx());
+    Path configDir = Path.of(target.configDir());
+    Path kept = configDir.resolveSibling("." + configDir.getFileName() + ".vmonboard-previous");
+    assertThat(litter(target)).containsExactly(kept);
+    assertThat(TestVm.mode(kept)).isEqualTo(0750);
+    assertThat(TestVm.mode(kept.resolve(Bundles.TOKEN))).isEqualTo(0600);
+
+    assertThat(transport().restorePrevious(target, ctx())).isTrue();
+
+    Map<String, DeliveredFile> files = files(target);
+    assertThat(files.get("sidecar.env").text()).isEqualTo("VERSION=v1\n");
+    assertThat(files.get(Bundles.TOKEN).text()).endsWith("-v1");
+    assertThat(files.get(Bundles.TOKEN).mode()).isEqualTo(0600);
+    assertThat(TestVm.mode(configDir)).isEqualTo(0750);
+    assertThat(litter(target)).isEmpty();
+    assertThat(transport().restorePrevious(target, ctx())).as("nothing kept any more").isFalse();
+    assertThat(files(target).get("sidecar.env").text()).isEqualTo("VERSION=v1\n");
+    Canary.assertAbsent("commands received by the VM", vm.vm.receivedCommands());
+  }
+
+  @Test
+  void aFirstDeliveryKeepsNothingAndADiscardLeavesNoLitter() throws Exception {
+    Target target = vm.newTarget();
+    transport().deliver(Bundles.container("v1"), target, ctx());
+    assertThat(litter(target)).isEmpty();
+    assertThat(transport().restorePrevious(target, ctx())).isFalse();
+
+    transport().deliver(Bundles.container("v2"), target, ctx());
+    transport().discardPrevious(target, ctx());
+
+    assertThat(litter(target)).isEmpty();
+    assertThat(files(target).get("sidecar.env").text()).isEqualTo("VERSION=v2\n");
+    transport().discardPrevious(target, ctx());
+  }
+
+  @Test
+  void removeAlsoDeletesTheKeptBundle() throws Exception {
+    Target target = vm.newTarget();
+    transport().deliver(Bundles.container("v1"), target, ctx());
+    transport().deliver(Bundles.container("v2"), target, ctx());
+
+    transport().remove(target, ctx());
+
+    assertThat(Path.of(target.configDir())).doesNotExist();
+    assertThat(litter(target)).isEmpty();
+  }
+
+  @Test
+  void aRestoreKilledBetweenItsTwoRenamesIsUndoneAndCanBeDoneAgain() throws Exception {
+    Target target = vm.newTarget();
+    transport().deliver(Bundles.container("v1"), target, ctx());
+    transport().deliver(Bundles.container("v2"), target, ctx());
+    Path configDir = Path.of(target.configDir());
+    // What a restore killed after moving the failed bundle aside leaves: no config directory.
+    Files.move(
+        configDir,
+        configDir.resolveSibling("." + configDir.getFileName() + ".vmonboard-old-0123456789ab"));
+
+    assertThat(transport().restorePrevious(target, ctx())).isTrue();
+
+    assertThat(files(target).get("sidecar.env").text()).isEqualTo("VERSION=v1\n");
+    assertThat(litter(target)).isEmpty();
+  }
+
+  @Test
   void describesTheDeliveryWithoutTheToken() {
     List<String> plan = transport().describeDelivery(Bundles.container("v1"), vm.newTarget());
     assertThat(plan.get(0)).contains("one exec channel");
