@@ -187,13 +187,25 @@ class SshTransportTest {
     assertThat(litter(target)).isEmpty();
   }
 
-  @Test
-  void keepsTheReplacedBundleOwnerOnlyUntilItIsRestored() throws Exception {
+  /** A new target to which v1, then v2 was delivered. */
+  private Target updated() {
     Target target = vm.newTarget();
     transport().deliver(Bundles.container("v1"), target, ctx());
     transport().deliver(Bundles.container("v2"), target, ctx());
+    return target;
+  }
+
+  /** The sibling {@code .BASE.vmonboard-KIND} of {@code target}'s config directory. */
+  private static Path sibling(Target target, String kind) {
     Path configDir = Path.of(target.configDir());
-    Path kept = configDir.resolveSibling("." + configDir.getFileName() + ".vmonboard-previous");
+    return configDir.resolveSibling("." + configDir.getFileName() + ".vmonboard-" + kind);
+  }
+
+  @Test
+  void keepsTheReplacedBundleOwnerOnlyUntilItIsRestored() throws Exception {
+    Target target = updated();
+    Path configDir = Path.of(target.configDir());
+    Path kept = sibling(target, "previous");
     assertThat(litter(target)).containsExactly(kept);
     assertThat(TestVm.mode(kept)).isEqualTo(0750);
     assertThat(TestVm.mode(kept.resolve(Bundles.TOKEN))).isEqualTo(0600);
@@ -228,9 +240,7 @@ class SshTransportTest {
 
   @Test
   void removeAlsoDeletesTheKeptBundle() throws Exception {
-    Target target = vm.newTarget();
-    transport().deliver(Bundles.container("v1"), target, ctx());
-    transport().deliver(Bundles.container("v2"), target, ctx());
+    Target target = updated();
 
     transport().remove(target, ctx());
 
@@ -240,14 +250,9 @@ class SshTransportTest {
 
   @Test
   void aRestoreKilledBetweenItsTwoRenamesIsUndoneAndCanBeDoneAgain() throws Exception {
-    Target target = vm.newTarget();
-    transport().deliver(Bundles.container("v1"), target, ctx());
-    transport().deliver(Bundles.container("v2"), target, ctx());
-    Path configDir = Path.of(target.configDir());
+    Target target = updated();
     // What a restore killed after moving the failed bundle aside leaves: no config directory.
-    Files.move(
-        configDir,
-        configDir.resolveSibling("." + configDir.getFileName() + ".vmonboard-old-0123456789ab"));
+    Files.move(Path.of(target.configDir()), sibling(target, "old-0123456789ab"));
 
     assertThat(transport().restorePrevious(target, ctx())).isTrue();
 

@@ -64,28 +64,13 @@ public final class InMemoryProxyLauncher extends InMemoryStage implements ProxyL
 
   @Override
   public void remove(Bundle bundle, Target target, StageContext context) {
-    undo(
-        "remove",
-        context.workload(),
-        () -> {
-          previous.remove(key(target));
-          return running.remove(key(target));
-        });
+    undo("remove", context.workload(), () -> forget(running, previous, key(target)));
   }
 
   @Override
   public boolean restorePrevious(Bundle bundle, Target target, StageContext context) {
     return rollback(
-        "restorePrevious",
-        context.workload(),
-        () -> {
-          String kept = previous.remove(key(target));
-          if (kept == null) {
-            return false;
-          }
-          running.put(key(target), kept);
-          return true;
-        });
+        "restorePrevious", context.workload(), () -> putBack(previous, running, key(target)));
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.vmonboard.core.testing;
 
 import dev.vmonboard.core.WorkloadRef;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
@@ -68,6 +69,27 @@ public abstract class InMemoryStage {
   /** Records and runs an operation on the previous copy kept for a rollback. */
   final <T> T rollback(String operation, WorkloadRef workload, Supplier<T> body) {
     return invoke(rollbackFaults, operation, workload, body);
+  }
+
+  /**
+   * Moves what {@code kept} holds for {@code key} back into {@code current}, replacing what is
+   * there; whether anything was kept.
+   */
+  static <V> boolean putBack(Map<String, V> kept, Map<String, V> current, String key) {
+    V value = kept.remove(key);
+    if (value == null) {
+      return false;
+    }
+    current.put(key, value);
+    return true;
+  }
+
+  /**
+   * Removes what {@code current} and {@code kept} hold for {@code key}; returns the current one.
+   */
+  static <V> V forget(Map<String, V> current, Map<String, V> kept, String key) {
+    kept.remove(key);
+    return current.remove(key);
   }
 
   private <T> T invoke(

@@ -97,28 +97,13 @@ public final class InMemoryTransport extends InMemoryStage implements Transport 
 
   @Override
   public void remove(Target target, StageContext context) {
-    undo(
-        "remove",
-        context.workload(),
-        () -> {
-          previous.remove(key(target));
-          return delivered.remove(key(target));
-        });
+    undo("remove", context.workload(), () -> forget(delivered, previous, key(target)));
   }
 
   @Override
   public boolean restorePrevious(Target target, StageContext context) {
     return rollback(
-        "restorePrevious",
-        context.workload(),
-        () -> {
-          Bundle kept = previous.remove(key(target));
-          if (kept == null) {
-            return false;
-          }
-          delivered.put(key(target), kept);
-          return true;
-        });
+        "restorePrevious", context.workload(), () -> putBack(previous, delivered, key(target)));
   }
 
   @Override

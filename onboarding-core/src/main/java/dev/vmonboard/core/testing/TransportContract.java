@@ -147,8 +147,7 @@ public abstract class TransportContract {
 
   @Test
   void aFirstDeliveryHasNothingToRestore() {
-    Target target = newTarget();
-    transport().deliver(bundle("v1"), target, context(Stage.DELIVER));
+    Target target = deliveredInTurn("v1");
     Map<String, DeliveredFile> before = readBack(target).orElseThrow();
 
     assertThat(transport().restorePrevious(target, context(Stage.ROLLBACK))).isFalse();
@@ -158,10 +157,8 @@ public abstract class TransportContract {
 
   @Test
   void restoringPutsBackTheReplacedBundleWholeOnce() {
-    Target target = newTarget();
     Bundle v1 = bundle("v1");
-    transport().deliver(v1, target, context(Stage.DELIVER));
-    transport().deliver(bundle("v2"), target, context(Stage.DELIVER));
+    Target target = deliveredInTurn("v1", "v2");
 
     assertThat(transport().restorePrevious(target, context(Stage.ROLLBACK)))
         .as("restored")
@@ -181,43 +178,35 @@ public abstract class TransportContract {
             .isEqualTo(file.mode());
       }
     } else {
-      assertThat(files.get("sidecar.env").text()).isEqualTo("VERSION=v2\n");
+      assertThat(versionAt(target)).isEqualTo("VERSION=v2\n");
     }
   }
 
   @Test
   void discardingDropsTheKeptBundleAndKeepsTheNewOne() {
-    Target target = newTarget();
-    transport().deliver(bundle("v1"), target, context(Stage.DELIVER));
-    transport().deliver(bundle("v2"), target, context(Stage.DELIVER));
+    Target target = deliveredInTurn("v1", "v2");
 
     transport().discardPrevious(target, context(Stage.LAUNCH));
     transport().discardPrevious(target, context(Stage.LAUNCH));
 
     assertThat(transport().restorePrevious(target, context(Stage.ROLLBACK))).isFalse();
-    assertThat(readBack(target).orElseThrow().get("sidecar.env").text()).isEqualTo("VERSION=v2\n");
+    assertThat(versionAt(target)).isEqualTo("VERSION=v2\n");
   }
 
   @Test
   void aNewDeliveryKeepsOnlyTheBundleItReplaced() {
-    Target target = newTarget();
-    transport().deliver(bundle("v1"), target, context(Stage.DELIVER));
-    transport().deliver(bundle("v2"), target, context(Stage.DELIVER));
-    transport().deliver(bundle("v3"), target, context(Stage.DELIVER));
+    Target target = deliveredInTurn("v1", "v2", "v3");
 
     boolean restored = transport().restorePrevious(target, context(Stage.ROLLBACK));
 
     assertThat(restored).isEqualTo(keepsPrevious());
-    assertThat(readBack(target).orElseThrow().get("sidecar.env").text())
-        .isEqualTo(restored ? "VERSION=v2\n" : "VERSION=v3\n");
+    assertThat(versionAt(target)).isEqualTo(restored ? "VERSION=v2\n" : "VERSION=v3\n");
     assertThat(transport().restorePrevious(target, context(Stage.ROLLBACK))).isFalse();
   }
 
   @Test
   void removeAlsoDropsTheKeptBundle() {
-    Target target = newTarget();
-    transport().deliver(bundle("v1"), target, context(Stage.DELIVER));
-    transport().deliver(bundle("v2"), target, context(Stage.DELIVER));
+    Target target = deliveredInTurn("v1", "v2");
 
     transport().remove(target, context(Stage.REMOVE_BUNDLE));
 
@@ -233,6 +222,20 @@ public abstract class TransportContract {
     assertThat(plan).isNotEmpty();
     Canary.assertAbsent("describeDelivery", plan);
     assertThat(readBack(target)).as("describing must not deliver").isEmpty();
+  }
+
+  /** A new target to which the bundles of {@code versions} were delivered, in that order. */
+  private Target deliveredInTurn(String... versions) {
+    Target target = newTarget();
+    for (String version : versions) {
+      transport().deliver(bundle(version), target, context(Stage.DELIVER));
+    }
+    return target;
+  }
+
+  /** The version of the bundle {@code target} holds. */
+  private String versionAt(Target target) {
+    return readBack(target).orElseThrow().get("sidecar.env").text();
   }
 
   private static Map<String, String> texts(Map<String, DeliveredFile> files) {
