@@ -269,12 +269,31 @@ final class StageRunner {
 
   private void backoff(Stage stage, int attempt, long stageStart, Throwable failure) {
     Duration wait = settings.retryPolicy().backoffAfter(attempt, failure);
-    if (runDeadline.isPresent() && Instant.now().plus(wait).isAfter(runDeadline.get())) {
+    boolean cutByRunDeadline =
+        runDeadline.isPresent() && Instant.now().plus(wait).isAfter(runDeadline.get());
+    if (cutByRunDeadline) {
       wait = Duration.between(Instant.now(), runDeadline.get());
     }
     try {
       if (!wait.isNegative()) {
         Thread.sleep(wait.toMillis());
+      }
+      // The run ends with the wait: a sleep rounded down to the millisecond must not leave time
+      // for one more quick attempt that would report the stage as failed instead of cut short.
+      if (cutByRunDeadline) {
+        throw stop(
+            stage,
+            attempt,
+            System.nanoTime(),
+            stageStart,
+            StageResult.Outcome.CANCELLED,
+            located(
+                stage,
+                "the run's deadline passed while waiting to retry",
+                "allow the run more time",
+                false,
+                null),
+            false);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
