@@ -251,19 +251,12 @@ final class StageRunner {
     boolean interrupted = Thread.currentThread().isInterrupted();
     boolean pastDeadline = runDeadline.isPresent() && !Instant.now().isBefore(runDeadline.get());
     if (interrupted || pastDeadline) {
-      throw stop(
+      throw cancelled(
           stage,
           attempt,
-          System.nanoTime(),
           stageStart,
-          StageResult.Outcome.CANCELLED,
-          located(
-              stage,
-              interrupted ? "cancelled before it started" : "the run's deadline passed",
-              null,
-              false,
-              null),
-          false);
+          interrupted ? "cancelled before it started" : "the run's deadline passed",
+          null);
     }
   }
 
@@ -281,31 +274,30 @@ final class StageRunner {
       // The run ends with the wait: a sleep rounded down to the millisecond must not leave time
       // for one more quick attempt that would report the stage as failed instead of cut short.
       if (cutByRunDeadline) {
-        throw stop(
+        throw cancelled(
             stage,
             attempt,
-            System.nanoTime(),
             stageStart,
-            StageResult.Outcome.CANCELLED,
-            located(
-                stage,
-                "the run's deadline passed while waiting to retry",
-                "allow the run more time",
-                false,
-                null),
-            false);
+            "the run's deadline passed while waiting to retry",
+            "allow the run more time");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw stop(
-          stage,
-          attempt,
-          System.nanoTime(),
-          stageStart,
-          StageResult.Outcome.CANCELLED,
-          located(stage, "cancelled while waiting to retry", null, false, null),
-          false);
+      throw cancelled(stage, attempt, stageStart, "cancelled while waiting to retry", null);
     }
+  }
+
+  /** Ends {@code stage} as cancelled, between attempts. */
+  private RunStopped cancelled(
+      Stage stage, int attempt, long stageStart, String problem, String hint) {
+    return stop(
+        stage,
+        attempt,
+        System.nanoTime(),
+        stageStart,
+        StageResult.Outcome.CANCELLED,
+        located(stage, problem, hint, false, null),
+        false);
   }
 
   private RunStopped stop(
