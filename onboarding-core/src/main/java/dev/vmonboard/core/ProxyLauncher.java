@@ -8,7 +8,9 @@ import java.util.List;
  *
  * <p>Defaults in {@code onboarding-ssh}: {@code ContainerProxyLauncher} (docker or podman) and
  * {@code SystemdProxyLauncher}. {@link #none()} is the explicit choice of a pipeline that only
- * delivers. Implementations must be thread-safe.
+ * delivers. A launcher may keep the proxy that a launch replaces until the pipeline knows the new
+ * one works ({@link #restorePrevious}, {@link #discardPrevious}). Implementations must be
+ * thread-safe.
  */
 public interface ProxyLauncher {
 
@@ -32,8 +34,30 @@ public interface ProxyLauncher {
    */
   default void reloadToken(Bundle bundle, Target target, StageContext context) {}
 
-  /** Stops and removes {@code bundle}'s proxy; an absent proxy is fine. */
+  /** Stops and removes {@code bundle}'s proxy, and any previous one kept; absent is fine. */
   void remove(Bundle bundle, Target target, StageContext context);
+
+  /**
+   * Brings back the proxy that ran before a failed {@link #launch} of {@code bundle} (for example
+   * the old container, kept stopped by the launch) and waits until it answers ready. The pipeline
+   * calls it (in {@link Stage#ROLLBACK}) after {@link Transport#restorePrevious} has put the
+   * previous bundle back into the config directory, so the proxy restarted reads the previous
+   * bundle; {@code bundle} is the one whose launch failed (its launch spec names the proxy). The
+   * default restores nothing.
+   *
+   * @return true when a previous proxy was brought back; false when there was none to bring back
+   * @throws StageException when the previous proxy does not start or does not get ready in time
+   */
+  default boolean restorePrevious(Bundle bundle, Target target, StageContext context) {
+    return false;
+  }
+
+  /**
+   * Drops the previous proxy kept for {@link #restorePrevious}, once the proxy of {@code bundle} is
+   * ready, or when the transport had no previous bundle to go with it. Nothing kept is fine. The
+   * default does nothing.
+   */
+  default void discardPrevious(Bundle bundle, Target target, StageContext context) {}
 
   /**
    * The problems that would make {@link #launch} refuse {@code bundle} on {@code target}, found

@@ -18,6 +18,11 @@ final class RunStopped extends RuntimeException {
     return failure;
   }
 
+  /** The same stop, reporting {@code failure} instead (the same stage's, with more said). */
+  RunStopped reporting(OnboardingException failure) {
+    return new RunStopped(failure, stageOutcome);
+  }
+
   boolean cancelled() {
     return stageOutcome == StageResult.Outcome.CANCELLED;
   }

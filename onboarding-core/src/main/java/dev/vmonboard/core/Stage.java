@@ -24,6 +24,13 @@ public enum Stage {
   DELIVER("Transport", "deliver the bundle"),
   /** Starts the proxy and waits until it is ready ({@link ProxyLauncher#launch}). */
   LAUNCH("ProxyLauncher", "start the proxy"),
+  /**
+   * Runs only when {@link #LAUNCH} failed after a delivery: puts the previous bundle back ({@link
+   * Transport#restorePrevious}) and, when there was one, brings back the previous proxy ({@link
+   * ProxyLauncher#restorePrevious}). The run still fails at {@link #LAUNCH}; its failure says what
+   * the rollback did.
+   */
+  ROLLBACK("pipeline", "restore the previous bundle and proxy"),
   /** Replaces only the token (and the record) on the VM ({@link Transport#deliverToken}). */
   DELIVER_TOKEN("Transport", "deliver the refreshed token"),
   /** Records the bootstrap on the workload ({@link Registrar#recordBootstrap}). */

@@ -15,7 +15,10 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
@@ -24,6 +27,8 @@ import org.slf4j.MDC;
  * as events and summed up as a {@link StageResult}.
  */
 final class StageRunner {
+
+  private static final Logger LOG = LoggerFactory.getLogger(StageRunner.class);
 
   private static final ExecutorService STAGE_THREADS =
       Executors.newCachedThreadPool(daemonThreads("vmonboard-stage-"));
@@ -81,42 +86,14 @@ final class StageRunner {
     while (true) {
       attempt++;
       checkNotCancelled(stage, attempt, stageStart);
-      Instant stageDeadline = Instant.now().plus(settings.timeoutFor(stage));
-      boolean runDeadlineBinds =
-          runDeadline.isPresent() && runDeadline.get().isBefore(stageDeadline);
-      Instant deadline = runDeadlineBinds ? runDeadline.get() : stageDeadline;
-      StageContext context =
-          new DefaultStageContext(
-              workload,
-              stage,
-              deadline,
-              resources,
-              message ->
-                  emit(
-                      new OnboardingEvent.StageProgress(
-                          workload, stage, redactor.redact(message), Instant.now())));
+      Instant deadline = deadline(stage);
+      boolean runDeadlineBinds = runDeadline.isPresent() && deadline.equals(runDeadline.get());
       emit(new OnboardingEvent.StageStarted(workload, stage, attempt, Instant.now()));
       long attemptStart = System.nanoTime();
       String stageHost = reachesVm(stage) ? host : null;
-      Future<T> future =
-          STAGE_THREADS.submit(
-              () -> {
-                MDC.put("workload", workload.toString());
-                MDC.put("stage", stage.name());
-                if (stageHost != null) {
-                  MDC.put("host", stageHost);
-                }
-                try {
-                  return action.apply(context);
-                } finally {
-                  MDC.clear();
-                }
-              });
+      Future<T> future = submit(stage, deadline, action);
       try {
-        T value =
-            future.get(
-                Math.max(0, Duration.between(Instant.now(), deadline).toNanos()),
-                TimeUnit.NANOSECONDS);
+        T value = future.get(nanosUntil(deadline), TimeUnit.NANOSECONDS);
         Duration took = since(attemptStart);
         emit(new OnboardingEvent.StageSucceeded(workload, stage, attempt, took, Instant.now()));
         record(stage, StageResult.Outcome.SUCCEEDED, attempt, stageStart, null);
@@ -174,46 +151,153 @@ final class StageRunner {
     }
   }
 
+  /**
+   * Runs {@code action}, a clean-up that belongs to {@code stage} (which has already succeeded) and
+   * must not fail the run: once, on a stage thread, within the stage's timeout and the run's
+   * deadline. When it fails or does not finish, the run goes on: the failure is logged as a
+   * warning, reported as progress of the stage and added to the stage's result as its detail.
+   *
+   * @param what what the clean-up does, in a few words ("drop the previous bundle")
+   */
+  void bestEffort(Stage stage, String what, Consumer<StageContext> action) {
+    Instant deadline = deadline(stage);
+    String problem;
+    if (Thread.currentThread().isInterrupted() || !Instant.now().isBefore(deadline)) {
+      problem = "not done: the run was cancelled or its deadline passed";
+    } else {
+      Future<Void> future =
+          submit(
+              stage,
+              deadline,
+              context -> {
+                action.accept(context);
+                return null;
+              });
+      try {
+        future.get(nanosUntil(deadline), TimeUnit.NANOSECONDS);
+        return;
+      } catch (TimeoutException e) {
+        future.cancel(true);
+        problem = "did not finish in time";
+      } catch (InterruptedException e) {
+        future.cancel(true);
+        Thread.currentThread().interrupt();
+        problem = "cancelled";
+      } catch (ExecutionException e) {
+        problem = locate(stage, e.getCause()).problem();
+      }
+    }
+    String warning = "could not " + what + ": " + redactor.redact(problem);
+    LOG.warn("{}: {}", workload, warning);
+    emit(new OnboardingEvent.StageProgress(workload, stage, warning, Instant.now()));
+    annotate(stage, warning);
+  }
+
+  /**
+   * Adds {@code detail} to the detail of {@code stage}'s latest result (what it did, or a warning
+   * about a clean-up that belongs to it).
+   */
+  void annotate(Stage stage, String detail) {
+    for (int i = results.size() - 1; i >= 0; i--) {
+      StageResult recorded = results.get(i);
+      if (recorded.stage() == stage) {
+        String text = recorded.detail().map(d -> d + "; " + detail).orElse(detail);
+        results.set(i, StageResult.builder().from(recorded).detail(text).build());
+        return;
+      }
+    }
+    throw new IllegalStateException(stage + " has no result to annotate");
+  }
+
+  /** Starts one attempt of {@code stage} on a stage thread, with its context and logging keys. */
+  private <T> Future<T> submit(Stage stage, Instant deadline, Function<StageContext, T> action) {
+    StageContext context =
+        new DefaultStageContext(
+            workload,
+            stage,
+            deadline,
+            resources,
+            message ->
+                emit(
+                    new OnboardingEvent.StageProgress(
+                        workload, stage, redactor.redact(message), Instant.now())));
+    String stageHost = reachesVm(stage) ? host : null;
+    return STAGE_THREADS.submit(
+        () -> {
+          MDC.put("workload", workload.toString());
+          MDC.put("stage", stage.name());
+          if (stageHost != null) {
+            MDC.put("host", stageHost);
+          }
+          try {
+            return action.apply(context);
+          } finally {
+            MDC.clear();
+          }
+        });
+  }
+
+  /** When an attempt of {@code stage} starting now must end: its timeout, or the run's deadline. */
+  private Instant deadline(Stage stage) {
+    Instant stageDeadline = Instant.now().plus(settings.timeoutFor(stage));
+    return runDeadline.filter(run -> run.isBefore(stageDeadline)).orElse(stageDeadline);
+  }
+
+  private static long nanosUntil(Instant deadline) {
+    return Math.max(0, Duration.between(Instant.now(), deadline).toNanos());
+  }
+
   private void checkNotCancelled(Stage stage, int attempt, long stageStart) {
     boolean interrupted = Thread.currentThread().isInterrupted();
     boolean pastDeadline = runDeadline.isPresent() && !Instant.now().isBefore(runDeadline.get());
     if (interrupted || pastDeadline) {
-      throw stop(
+      throw cancelled(
           stage,
           attempt,
-          System.nanoTime(),
           stageStart,
-          StageResult.Outcome.CANCELLED,
-          located(
-              stage,
-              interrupted ? "cancelled before it started" : "the run's deadline passed",
-              null,
-              false,
-              null),
-          false);
+          interrupted ? "cancelled before it started" : "the run's deadline passed",
+          null);
     }
   }
 
   private void backoff(Stage stage, int attempt, long stageStart, Throwable failure) {
     Duration wait = settings.retryPolicy().backoffAfter(attempt, failure);
-    if (runDeadline.isPresent() && Instant.now().plus(wait).isAfter(runDeadline.get())) {
+    boolean cutByRunDeadline =
+        runDeadline.isPresent() && Instant.now().plus(wait).isAfter(runDeadline.get());
+    if (cutByRunDeadline) {
       wait = Duration.between(Instant.now(), runDeadline.get());
     }
     try {
       if (!wait.isNegative()) {
         Thread.sleep(wait.toMillis());
       }
+      // The run ends with the wait: a sleep rounded down to the millisecond must not leave time
+      // for one more quick attempt that would report the stage as failed instead of cut short.
+      if (cutByRunDeadline) {
+        throw cancelled(
+            stage,
+            attempt,
+            stageStart,
+            "the run's deadline passed while waiting to retry",
+            "allow the run more time");
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw stop(
-          stage,
-          attempt,
-          System.nanoTime(),
-          stageStart,
-          StageResult.Outcome.CANCELLED,
-          located(stage, "cancelled while waiting to retry", null, false, null),
-          false);
+      throw cancelled(stage, attempt, stageStart, "cancelled while waiting to retry", null);
     }
+  }
+
+  /** Ends {@code stage} as cancelled, between attempts. */
+  private RunStopped cancelled(
+      Stage stage, int attempt, long stageStart, String problem, String hint) {
+    return stop(
+        stage,
+        attempt,
+        System.nanoTime(),
+        stageStart,
+        StageResult.Outcome.CANCELLED,
+        located(stage, problem, hint, false, null),
+        false);
   }
 
   private RunStopped stop(
@@ -285,6 +369,7 @@ final class StageRunner {
   static boolean reachesVm(Stage stage) {
     return stage == Stage.DELIVER
         || stage == Stage.LAUNCH
+        || stage == Stage.ROLLBACK
         || stage == Stage.STOP_PROXY
         || stage == Stage.REMOVE_BUNDLE;
   }

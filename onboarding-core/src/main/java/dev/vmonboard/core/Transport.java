@@ -9,7 +9,9 @@ import java.util.List;
  * <p>Defaults: {@code SshTransport} ({@code onboarding-ssh}) to a VM; {@code
  * LocalDirectoryTransport} and {@code ArchiveTransport} (this module) for media carried by other
  * means. A delivery replaces the previous bundle as a whole or not at all: when it fails, the
- * target keeps its previous configuration. Implementations must be thread-safe.
+ * target keeps its previous configuration. A transport may also keep the bundle a delivery replaced
+ * until the pipeline knows the new one works ({@link #restorePrevious}, {@link #discardPrevious}):
+ * {@code SshTransport} does, the others keep no copy. Implementations must be thread-safe.
  */
 public interface Transport {
 
@@ -25,8 +27,30 @@ public interface Transport {
     deliver(bundle, target, context);
   }
 
-  /** Deletes the bundle from {@code target}; nothing there is fine. */
+  /** Deletes the bundle from {@code target}, and any previous copy kept; nothing there is fine. */
   void remove(Target target, StageContext context);
+
+  /**
+   * Puts back, atomically, the bundle that the last {@link #deliver} to {@code target} replaced:
+   * the pipeline calls it (in {@link Stage#ROLLBACK}) when the proxy of a newly delivered bundle
+   * does not start, before {@link ProxyLauncher#restorePrevious}. A transport that supports it
+   * keeps the replaced bundle from {@link #deliver} until {@link #discardPrevious}, the next
+   * delivery or {@link #remove}; the bundle put back is then gone from the kept copy, so a second
+   * call finds nothing. The default keeps nothing.
+   *
+   * @return true when a previous bundle was put back; false when there was none (a first delivery,
+   *     a copy already restored or discarded, or a transport that keeps no previous copy), in which
+   *     case {@code target} is left as it is
+   */
+  default boolean restorePrevious(Target target, StageContext context) {
+    return false;
+  }
+
+  /**
+   * Drops the previous bundle kept for {@link #restorePrevious}, once the new one is known good
+   * (its proxy answered ready). Nothing kept is fine. The default does nothing.
+   */
+  default void discardPrevious(Target target, StageContext context) {}
 
   /** What {@link #deliver} would do, for dry runs; secrets redacted. No side effect. */
   default List<String> describeDelivery(Bundle bundle, Target target) {

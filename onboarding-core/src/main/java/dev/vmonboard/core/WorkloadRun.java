@@ -5,8 +5,10 @@ import dev.vmonboard.core.OnboardingResult.Outcome;
 import dev.vmonboard.core.internal.SharedResources;
 import dev.vmonboard.core.mesh.MeshSnapshot;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One workload's onboarding or offboarding: plans every step first (the same plan a dry run
@@ -166,9 +168,7 @@ final class WorkloadRun {
                 OnboardingPlan.Step.of(
                     Stage.DELIVER,
                     settings.transport().describeDelivery(prepared.bundle(), prepared.target())),
-                OnboardingPlan.Step.of(
-                    Stage.LAUNCH,
-                    settings.launcher().describeLaunch(prepared.bundle(), prepared.target())),
+                OnboardingPlan.Step.of(Stage.LAUNCH, launchSteps(prepared)),
                 recordStep())));
     if (dryRun) {
       return Outcome.PLANNED;
@@ -202,11 +202,102 @@ final class WorkloadRun {
           settings.transport().deliver(bundle, ready.target(), ctx);
           return null;
         });
-    ProxyStatus status =
-        stages.run(Stage.LAUNCH, ctx -> settings.launcher().launch(bundle, ready.target(), ctx));
+    ProxyStatus status;
+    try {
+      status =
+          stages.run(Stage.LAUNCH, ctx -> settings.launcher().launch(bundle, ready.target(), ctx));
+    } catch (RunStopped launchStopped) {
+      throw rollBack(stages, bundle, ready.target(), launchStopped);
+    }
     result.proxyStatus(status);
+    stages.bestEffort(
+        Stage.LAUNCH,
+        "drop the previous bundle kept for a rollback",
+        ctx -> settings.transport().discardPrevious(ready.target(), ctx));
+    stages.bestEffort(
+        Stage.LAUNCH,
+        "drop the previous proxy kept for a rollback",
+        ctx -> settings.launcher().discardPrevious(bundle, ready.target(), ctx));
     record(stages, record);
     return Outcome.SUCCEEDED;
+  }
+
+  /**
+   * What LAUNCH does, with what follows it: dropping or restoring the previous bundle and proxy.
+   */
+  private List<String> launchSteps(Prepared prepared) {
+    List<String> steps =
+        new ArrayList<>(settings.launcher().describeLaunch(prepared.bundle(), prepared.target()));
+    steps.add(
+        "once ready: drop the previous bundle and proxy kept for a rollback; if it fails: "
+            + Stage.ROLLBACK.description()
+            + " (where the transport and launcher keep them)");
+    return steps;
+  }
+
+  /**
+   * The ROLLBACK stage, after {@code bundle} was delivered and its LAUNCH failed: puts the previous
+   * bundle back and, when there was one, the previous proxy; when the transport kept no previous
+   * bundle, drops whatever proxy the launcher kept (it has no bundle to run with). Returns the
+   * launch's stop, its failure extended with what the rollback did: the run fails at LAUNCH
+   * whatever the rollback's outcome, and a failed rollback is reported next to the launch's
+   * failure, never instead of it. A cancelled run is not rolled back.
+   */
+  private RunStopped rollBack(
+      StageRunner stages, Bundle bundle, Target target, RunStopped launchStopped) {
+    if (launchStopped.cancelled()) {
+      String why = "the run was cancelled";
+      stages.skipped(Stage.ROLLBACK, why);
+      return launchStopped.reporting(
+          withRollback(launchStopped.failure(), "not rolled back: " + why, null));
+    }
+    // A retried attempt does not ask the transport again once it has answered.
+    AtomicReference<Boolean> bundleRestored = new AtomicReference<>();
+    try {
+      String done =
+          stages.run(
+              Stage.ROLLBACK,
+              ctx -> {
+                if (bundleRestored.get() == null) {
+                  bundleRestored.set(settings.transport().restorePrevious(target, ctx));
+                }
+                if (!bundleRestored.get()) {
+                  settings.launcher().discardPrevious(bundle, target, ctx);
+                  return "not rolled back: nothing to restore (no previous bundle was kept: a"
+                      + " first delivery, or a transport that keeps none)";
+                }
+                return settings.launcher().restorePrevious(bundle, target, ctx)
+                    ? "rolled back: the previous bundle and proxy are back"
+                    : "rolled back: the previous bundle is back; no previous proxy was running";
+              });
+      stages.annotate(Stage.ROLLBACK, done);
+      return launchStopped.reporting(withRollback(launchStopped.failure(), done, null));
+    } catch (RunStopped rollbackStopped) {
+      OnboardingException rollbackFailure = rollbackStopped.failure();
+      return launchStopped.reporting(
+          withRollback(
+              launchStopped.failure(),
+              "the rollback failed too: " + rollbackFailure.problem(),
+              rollbackFailure));
+    }
+  }
+
+  /** {@code failure} with {@code rollback} (what the rollback did) added to its problem. */
+  private static OnboardingException withRollback(
+      OnboardingException failure, String rollback, OnboardingException rollbackFailure) {
+    OnboardingException extended =
+        new OnboardingException(
+            failure.workload().orElse(null),
+            failure.stage().orElse(null),
+            failure.host().orElse(null),
+            failure.problem() + "; " + rollback,
+            failure.hint().orElse(null),
+            failure.isTransient(),
+            failure.getCause());
+    if (rollbackFailure != null) {
+      extended.addSuppressed(rollbackFailure);
+    }
+    return extended;
   }
 
   /**

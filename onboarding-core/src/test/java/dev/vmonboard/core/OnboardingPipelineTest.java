@@ -61,6 +61,8 @@ class OnboardingPipelineTest {
             "TokenIssuer.issue",
             "Transport.deliver",
             "ProxyLauncher.launch",
+            "Transport.discardPrevious",
+            "ProxyLauncher.discardPrevious",
             "Registrar.record");
     assertThat(result.proxyStatus()).hasValueSatisfying(s -> assertThat(s.isReady()).isTrue());
     assertThat(stages.transport().deliveries())
@@ -131,33 +133,44 @@ class OnboardingPipelineTest {
     Function<InMemoryStages, InMemoryStage> issuer = InMemoryStages::tokenIssuer;
     Function<InMemoryStages, InMemoryStage> transport = InMemoryStages::transport;
     Function<InMemoryStages, InMemoryStage> launcher = InMemoryStages::launcher;
+    // A failed launch is followed by the rollback: nothing to restore after a first delivery.
     return Stream.of(
-        Arguments.of(Stage.RESOLVE, registrar, List.<String>of()),
-        Arguments.of(Stage.ISSUE_TOKEN, issuer, List.of("resolve")),
-        Arguments.of(Stage.DELIVER, transport, List.of("resolve", "issue")),
-        Arguments.of(Stage.LAUNCH, launcher, List.of("resolve", "issue", "deliver")));
+        Arguments.of(Stage.RESOLVE, registrar, List.<String>of(), List.<String>of()),
+        Arguments.of(Stage.ISSUE_TOKEN, issuer, List.of("resolve"), List.<String>of()),
+        Arguments.of(Stage.DELIVER, transport, List.of("resolve", "issue"), List.<String>of()),
+        Arguments.of(
+            Stage.LAUNCH,
+            launcher,
+            List.of("resolve", "issue", "deliver"),
+            List.of("restorePrevious", "discardPrevious")));
   }
 
   @ParameterizedTest
   @MethodSource("failingStages")
   void aFailingStageStopsTheRunAndIsNamed(
-      Stage stage, Function<InMemoryStages, InMemoryStage> component, List<String> before) {
+      Stage stage,
+      Function<InMemoryStages, InMemoryStage> component,
+      List<String> before,
+      List<String> after) {
     component.apply(stages).failWith(Fault.failAlways("broken on purpose"));
 
     OnboardingResult result = pipeline().onboard(BACKEND);
 
     assertThat(result.outcome()).isEqualTo(Outcome.FAILED);
     assertThat(result.failedStage()).contains(stage);
-    assertThat(result.stages().get(result.stages().size() - 1).stage()).isEqualTo(stage);
-    assertThat(result.stages().get(result.stages().size() - 1).outcome())
-        .isEqualTo(StageResult.Outcome.FAILED);
+    List<Stage> ran = result.stages().stream().map(StageResult::stage).toList();
+    assertThat(ran.subList(ran.indexOf(stage) + 1, ran.size()))
+        .isEqualTo(after.isEmpty() ? List.of() : List.of(Stage.ROLLBACK));
+    assertThat(result.stage(stage).orElseThrow().outcome()).isEqualTo(StageResult.Outcome.FAILED);
     OnboardingException failure = result.failure().orElseThrow();
     assertThat(failure.getMessage())
         .contains("ns/backend-vm")
         .contains(stage.description())
         .contains("broken on purpose");
     List<String> operations = stages.log().calls().stream().map(CallLog.Call::operation).toList();
-    assertThat(operations.subList(0, operations.size() - 1)).isEqualTo(before);
+    int failed = before.size();
+    assertThat(operations.subList(0, failed)).isEqualTo(before);
+    assertThat(operations.subList(failed + 1, operations.size())).isEqualTo(after);
   }
 
   @Test

@@ -26,14 +26,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
  * Injected faults, end to end: the real pipeline against an embedded cluster that fails requests on
  * demand and embedded VMs that refuse, cut, fill up or run containers that die. For each: the
  * result names what failed (stage, workload, host, cause); a VM that already ran keeps its previous
- * bundle and proxy when delivering an update fails; and no temporary files are left on the VM.
+ * bundle and proxy when delivering an update fails, and gets them back when the update's proxy does
+ * not start; and no temporary files are left on the VM.
  */
 class FaultInjectionTest extends OnOneCluster {
 
@@ -282,19 +282,40 @@ class FaultInjectionTest extends OnOneCluster {
   }
 
   @Test
-  @Disabled(
-      "known gap: after a failed LAUNCH of an update, the VM keeps the new bundle and no running"
-          + " proxy; the launcher removes the old container before it starts the new one and"
-          + " nothing restores the previous bundle (see README-section.md, 'Known gaps')")
   void anUpdateWhoseProxyDiesRollsBackToThePreviousBundleAndProxy() throws Exception {
     Onboarded first = onboardedInto(Rig.configDir(vm));
+    String recorded =
+        rig.readEntry(name).getMetadata().getAnnotations().get(BootstrapRecord.BUNDLE_HASH);
     vm.containerExitsAtOnce("istio-proxy");
     changeEntry(name, null, null, "v2");
 
-    failed(onboard(rig.pipeline()), Stage.LAUNCH, 1);
+    OnboardingResult result = onboard(rig.pipeline());
 
+    OnboardingException failure = failed(result, Stage.LAUNCH, 1);
+    assertThat(failure.getMessage())
+        .contains(ref.toString(), "container istio-proxy is exited")
+        .contains("rolled back: the previous bundle and proxy are back");
+    assertThat(result.stage(Stage.ROLLBACK).orElseThrow().outcome())
+        .isEqualTo(StageResult.Outcome.SUCCEEDED);
     assertThat(Remote.contents(first.config())).isEqualTo(first.files());
-    assertThat(vm.containers()).containsEntry("istio-proxy", "running");
+    assertThat(vm.containers()).containsExactly(Map.entry("istio-proxy", "running"));
+    assertThat(Remote.litter(first.config())).isEmpty();
+    assertThat(rig.readEntry(name).getMetadata().getAnnotations())
+        .as("the record still names the bundle the VM runs")
+        .containsEntry(BootstrapRecord.BUNDLE_HASH, recorded);
+  }
+
+  @Test
+  void aSuccessfulUpdateLeavesNeitherThePreviousBundleNorTheOldContainer() throws Exception {
+    Onboarded first = onboardedInto(Rig.configDir(vm));
+    changeEntry(name, null, null, "v2");
+
+    OnboardingResult result = onboard(rig.pipeline());
+
+    assertThat(result.isSuccess()).as(result.toString()).isTrue();
+    assertThat(Remote.contents(first.config())).isNotEqualTo(first.files());
+    assertThat(vm.containers()).containsExactly(Map.entry("istio-proxy", "running"));
+    assertThat(Remote.litter(first.config())).isEmpty();
   }
 
   // --- helpers -------------------------------------------------------------------------------

@@ -66,6 +66,12 @@ record ConfigDir(String path, String parent, String base) {
         "fix the proxy-config-dir annotation or the default config directory");
   }
 
+  /**
+   * The kind of the sibling that holds the bundle a delivery replaced, until the pipeline restores
+   * or discards it ({@code PARENT/.BASE.vmonboard-previous}, in scripts {@code $prev}).
+   */
+  static final String PREVIOUS = "previous";
+
   /** A temporary sibling: {@code PARENT/.BASE.vmonboard-KIND}. */
   String litter(String kind) {
     return prefix() + kind;
@@ -76,16 +82,18 @@ record ConfigDir(String path, String parent, String base) {
   }
 
   /**
-   * A script with {@code dir}, {@code parent} and {@code litter} set, and two functions: {@code
-   * restore_and_clean} (puts back a previous bundle a killed delivery left aside, deletes the rest
-   * of its litter) and {@code refuse_foreign} (fails unless the directory is absent, empty or
-   * marked as vmonboard's).
+   * A script with {@code dir}, {@code parent}, {@code litter} and {@code prev} (the {@link
+   * #PREVIOUS} sibling) set, and two functions: {@code restore_and_clean} (puts back a previous
+   * bundle a killed delivery left aside, deletes the rest of its litter, but not {@code $prev},
+   * which waits for its restore or discard) and {@code refuse_foreign} (fails unless the directory
+   * is absent, empty or marked as vmonboard's).
    */
   RemoteScript script() {
     return new RemoteScript()
         .set("dir", path)
         .set("parent", parent)
         .set("litter", prefix())
+        .set("prev", litter(PREVIOUS))
         .lines(
             "restore_and_clean() {",
             "  if [ ! -e \"$dir\" ]; then",

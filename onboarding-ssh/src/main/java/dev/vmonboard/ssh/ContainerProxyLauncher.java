@@ -22,13 +22,16 @@ import java.util.regex.Pattern;
  * delivery): it checks that the VM has {@code curl} or {@code wget}, runs the launch's {@linkplain
  * ContainerLaunch#prepareCommands(String) prepare commands} (creates the {@linkplain
  * ContainerLaunch#hostDirectories() host directories} owner-only, as the SSH user, and copies their
- * seed files in, such as the root certificate), removes an old container of the same name (its
- * absence is fine: a failed {@code rm -f} counts only when the run then fails and a container of
- * that name is still there, not one the failed run created), runs the new one from the bundle's
- * {@link ContainerLaunch}, then polls until the container is running and the readiness URL answers,
- * or fails as soon as the container exits (with its exit code and last log lines) or when the
- * readiness timeout passes. Failures carry the runtime's exit code and the last lines of its
- * stderr. {@link #remove} removes the container, then deletes the host directories, so that
+ * seed files in, such as the root certificate), then deals with an old container of the same name:
+ * a running one is stopped (on the host network the old and the new proxy cannot both listen) and
+ * kept, renamed {@code NAME-vmonboard-previous} (replacing an older kept one), for {@link
+ * #restorePrevious}; one that does not run is removed; none is fine. It then runs the new one from
+ * the bundle's {@link ContainerLaunch}, and polls until the container is running and the readiness
+ * URL answers, or fails as soon as the container exits (with its exit code and last log lines) or
+ * when the readiness timeout passes. Failures carry the runtime's exit code and the last lines of
+ * its stderr. {@link #restorePrevious} removes the failed container and renames the kept one back
+ * and starts it; {@link #discardPrevious} removes the kept one once the new one is ready. {@link
+ * #remove} removes the container (and a kept one), then deletes the host directories, so that
  * offboarding leaves nothing of the proxy on the VM.
  *
  * <p>Every value (container name, image, paths, arguments) reaches the shell through {@link
@@ -40,6 +43,10 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
 
   private static final Pattern CONTAINER_NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}");
   private static final Pattern IMAGE = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9._/:@-]{0,254}");
+
+  /** Appended to the container's name to name the old container a launch keeps stopped. */
+  private static final String KEPT = "-vmonboard-previous";
+
   private static final String DOWN_HINT =
       "the proxy container exited: read its logs above; check the image and the bundle";
 
@@ -89,27 +96,103 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
   public ProxyStatus launch(Bundle bundle, Target target, StageContext context) {
     ContainerLaunch spec = spec(bundle, context);
     String configDir = ConfigDir.of(target, context).path();
-    String what = "container " + spec.containerName();
+    RemoteScript script = starting(spec, configDir, context);
+    script.lines(
+        "state=$(rt inspect --format '{{.State.Status}}' \"$name\" 2>/dev/null) || state=''",
+        "case $state in",
+        "  '') ;;",
+        // Kept stopped (host network: the old and the new proxy cannot both listen) for a rollback.
+        "  running)",
+        "    rt rm -f \"$kept\" >/dev/null 2>&1",
+        "    rt stop \"$name\" >/dev/null || fail 31 \"cannot stop the old container $name\"",
+        "    rt rename \"$name\" \"$kept\" >/dev/null || {",
+        "      rt start \"$name\" >/dev/null",
+        "      fail 31 \"cannot keep the old container $name aside as $kept\"",
+        "    } ;;",
+        "  *) rt rm -f \"$name\" >/dev/null || fail 31 \"cannot remove the old container $name\" ;;",
+        "esac",
+        "rt "
+            + Shell.join(spec.runArguments(configDir))
+            + " >/dev/null || fail 32 \"$runtime run exited with code $?\"");
+    appendWait(script);
+    return readiness.launch(
+        VmSession.of(connector, target, context),
+        "container " + spec.containerName(),
+        script,
+        context,
+        code -> hint(code, target, configDir, DOWN_HINT));
+  }
+
+  /**
+   * Brings back the container that {@link #launch} kept stopped under the name {@code
+   * NAME-vmonboard-previous}: copies the seed files of the (restored) bundle into the host
+   * directories again, removes the failed container, renames the kept one back to its name, starts
+   * it (with its own configuration, as it was created) and waits until it answers ready.
+   *
+   * @return false when no container was kept (the launch found none running)
+   */
+  @Override
+  public boolean restorePrevious(Bundle bundle, Target target, StageContext context) {
+    ContainerLaunch spec = spec(bundle, context);
+    String configDir = ConfigDir.of(target, context).path();
+    RemoteScript script =
+        starting(
+            spec,
+            configDir,
+            context,
+            "rt inspect --format '{{.State.Status}}' \"$kept\" >/dev/null 2>&1 || { say none; exit"
+                + " 0; }");
+    appendRemoval(script, "name", "the failed container");
+    script.lines(
+        "rt rename \"$kept\" \"$name\" >/dev/null || fail 38 \"cannot rename $kept back to $name\"",
+        "rt start \"$name\" >/dev/null || fail 38 \"$runtime start exited with code $?\"");
+    appendWait(script);
+    return readiness
+        .restore(
+            VmSession.of(connector, target, context),
+            "container " + spec.containerName(),
+            script,
+            context,
+            code ->
+                hint(
+                    code,
+                    target,
+                    configDir,
+                    "the previous proxy container exited too: " + DOWN_HINT))
+        .isPresent();
+  }
+
+  /** Removes the container kept for {@link #restorePrevious}; none kept is fine. */
+  @Override
+  public void discardPrevious(Bundle bundle, Target target, StageContext context) {
+    ContainerLaunch spec = spec(bundle, context);
+    RemoteScript script = script(spec, context);
+    appendRemoval(script, "kept", "the kept container");
+    script.lines("say discarded");
+    runRemoval("remove the kept container " + spec.containerName() + KEPT, script, target, context);
+  }
+
+  /**
+   * The start of a script that starts a container: the readiness probe (required), then {@code
+   * checks} (lines that may end the script early), then the prepare commands (host directories
+   * created, seed files copied in from the bundle in {@code configDir}).
+   */
+  private RemoteScript starting(
+      ContainerLaunch spec, String configDir, StageContext context, String... checks) {
     RemoteScript script = script(spec, context);
     Readiness.defineProbe(script, true);
+    script.lines(checks);
     for (List<String> command : spec.prepareCommands(configDir)) {
       script.lines(
           Shell.join(command)
               + " || fail 36 "
               + Shell.quote("cannot prepare " + command.get(command.size() - 1)));
     }
-    script.lines(
-        "rt rm -f \"$name\" >/dev/null 2>&1 || kept=1",
-        "rt " + Shell.join(spec.runArguments(configDir)) + " >/dev/null || {",
-        "  rc=$?",
-        "  if [ -n \"${kept:-}\" ]; then",
-        "    case $(rt inspect --format '{{.State.Status}}' \"$name\" 2>/dev/null) in",
-        "      '' | created) ;;",
-        "      *) fail 31 \"cannot remove the old container $name\" ;;",
-        "    esac",
-        "  fi",
-        "  fail 32 \"$runtime run exited with code $rc\"",
-        "}");
+    return script;
+  }
+
+  /** The wait until the container {@code $name} runs and answers ready, or exits. */
+  private void appendWait(RemoteScript script) {
     readiness.appendWait(
         script,
         "container $name",
@@ -121,18 +204,38 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
             + " case $state in created|restarting) state=starting ;; esac",
         "rt logs --tail 20 \"$name\" >&2 2>&1;"
             + " why=\" (exit code $(rt inspect --format '{{.State.ExitCode}}' \"$name\" 2>&1))\"");
-    return readiness.launch(
-        VmSession.of(connector, target, context),
-        what,
-        script,
-        context,
-        code ->
-            code == 36
-                ? "check that "
-                    + target.user().orElse("the SSH user")
-                    + " may create directories next to "
-                    + configDir
-                : Readiness.hint(code, DOWN_HINT));
+  }
+
+  /** Removes the container named by the script variable {@code var}, if there is one. */
+  private static void appendRemoval(RemoteScript script, String var, String what) {
+    script.lines(
+        "if rt inspect --format '{{.State.Status}}' \"$" + var + "\" >/dev/null 2>&1; then",
+        "  rt rm -f \"$"
+            + var
+            + "\" >/dev/null || fail 31 \"cannot remove "
+            + what
+            + " $"
+            + var
+            + "\"",
+        "fi");
+  }
+
+  /** Hint for the exit code of a script that starts a container. */
+  private String hint(int code, Target target, String configDir, String down) {
+    if (code == 36) {
+      return "check that "
+          + target.user().orElse("the SSH user")
+          + " may create directories next to "
+          + configDir;
+    }
+    if (code == 31 || code == 38) {
+      return useHint();
+    }
+    return Readiness.hint(code, down);
+  }
+
+  private String useHint() {
+    return "check that the SSH user may use " + runtime + (sudo ? " through sudo -n" : "");
   }
 
   /** Refuses, before anything is delivered, a bundle that is not a {@link ContainerLaunch}. */
@@ -181,26 +284,23 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
   public void remove(Bundle bundle, Target target, StageContext context) {
     ContainerLaunch spec = spec(bundle, context);
     String configDir = ConfigDir.of(target, context).path();
-    RemoteScript script =
-        script(spec, context)
-            .lines(
-                "if rt inspect --format '{{.State.Status}}' \"$name\" >/dev/null 2>&1; then",
-                "  rt rm -f \"$name\" >/dev/null || fail 31 \"cannot remove container $name\"",
-                "fi");
+    RemoteScript script = script(spec, context);
+    appendRemoval(script, "name", "container");
+    appendRemoval(script, "kept", "the kept container");
     for (ContainerLaunch.HostDirectory directory : spec.hostDirectories()) {
       String path = Shell.quote(directory.path(configDir));
       script.lines("rm -rf -- " + path + " || fail 37 'cannot delete '" + path);
     }
     script.lines("say removed");
+    runRemoval("remove the proxy container " + spec.containerName(), script, target, context);
+  }
+
+  /** Runs a script that removes containers (and files), failing on any exit code but 0. */
+  private void runRemoval(String what, RemoteScript script, Target target, StageContext context) {
     VmSession session = VmSession.of(connector, target, context);
-    ExecResult result = session.run("remove the proxy", script, Duration.ofMinutes(2), context);
+    ExecResult result = session.run(what, script, Duration.ofMinutes(2), context);
     if (result.exitCode() != 0) {
-      throw session.failure(
-          "remove the proxy container " + spec.containerName(),
-          result,
-          context,
-          false,
-          "check that the SSH user may use " + runtime + (sudo ? " through sudo -n" : ""));
+      throw session.failure(what, result, context, false, useHint());
     }
   }
 
@@ -216,11 +316,21 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
     for (List<String> command : spec.prepareCommands(configDir)) {
       lines.add("  " + Shell.join(command));
     }
+    String name = Shell.quote(spec.containerName());
+    String runtimeWords = Shell.join(prefix());
     lines.add(
-        "  "
-            + Shell.join(prefix())
+        "  if "
+            + name
+            + " runs: "
+            + runtimeWords
+            + " stop "
+            + name
+            + ", rename it "
+            + Shell.quote(spec.containerName() + KEPT)
+            + " (kept for a rollback); else "
+            + runtimeWords
             + " rm -f "
-            + Shell.quote(spec.containerName())
+            + name
             + " (if present)");
     List<String> words = new ArrayList<>(prefix());
     words.addAll(spec.runArguments(configDir));
@@ -247,7 +357,7 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
             target,
             Shell.join(prefix())
                 + " rm -f "
-                + Shell.quote(spec.containerName())
+                + Shell.join(spec.containerName(), spec.containerName() + KEPT)
                 + " (if present)"));
     for (ContainerLaunch.HostDirectory directory : spec.hostDirectories()) {
       lines.add("  rm -rf -- " + Shell.quote(directory.path(configDir)));
@@ -258,6 +368,7 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
   private RemoteScript script(ContainerLaunch spec, StageContext context) {
     return new RemoteScript()
         .set("name", spec.containerName())
+        .set("kept", spec.containerName() + KEPT)
         .set("runtime", runtime)
         .set("url", Readiness.checkUrl(spec.readinessUrl(), context))
         .function("rt", prefix());

@@ -40,7 +40,8 @@ import org.apache.sshd.server.shell.InvertedShellWrapper;
  * <ul>
  *   <li>a stand-in container runtime ({@code docker} and {@code podman}) that records every
  *       invocation, keeps its "containers" in state files and answers {@code run -d}, {@code ps},
- *       {@code inspect}, {@code rm -f}, {@code stop} and {@code logs} like the real one;
+ *       {@code inspect}, {@code rm -f}, {@code stop}, {@code start}, {@code rename} and {@code
+ *       logs} like the real one;
  *   <li>a stand-in {@code curl} and/or {@code wget} that answers the proxy's readiness URL {@code
  *       http://localhost:15021/healthz/ready} while a container runs or the {@code istio} unit is
  *       active;
@@ -253,12 +254,18 @@ public final class EmbeddedVm implements AutoCloseable {
     return standIns.containers();
   }
 
-  /** Makes the next container run under this name exit at once. */
+  /**
+   * Makes the next container run under this name exit at once; started again, that container exits
+   * again (a container run earlier under the name is not affected).
+   */
   public void containerExitsAtOnce(String containerName) {
     standIns.containerExitsAtOnce(containerName);
   }
 
-  /** Makes every later {@code rm} of the container of this name fail, as a stuck container does. */
+  /**
+   * Makes every later {@code rm} and {@code stop} of the container of this name fail, as a stuck
+   * container does.
+   */
   public void containerResistsRemoval(String containerName) {
     standIns.containerResistsRemoval(containerName);
   }

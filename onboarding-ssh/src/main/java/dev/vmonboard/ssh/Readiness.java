@@ -5,6 +5,7 @@ import dev.vmonboard.core.StageContext;
 import dev.vmonboard.core.StageException;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.function.IntFunction;
 import java.util.regex.Pattern;
 
@@ -111,14 +112,50 @@ final class Readiness {
       RemoteScript script,
       StageContext context,
       IntFunction<String> hint) {
+    return start(session, "start the proxy ", "starting ", what, script, context, hint)
+        .orElseThrow();
+  }
+
+  /**
+   * Runs a script that brings back the previous proxy and waits for it as {@link #launch} does (it
+   * ends with {@link #appendWait}, unless it says {@code none} first: there was no previous proxy).
+   *
+   * @return the ready status, or empty when there was no previous proxy
+   */
+  Optional<ProxyStatus> restore(
+      VmSession session,
+      String what,
+      RemoteScript script,
+      StageContext context,
+      IntFunction<String> hint) {
+    return start(
+        session,
+        "restore the previous proxy ",
+        "restoring the previous proxy ",
+        what,
+        script,
+        context,
+        hint);
+  }
+
+  private Optional<ProxyStatus> start(
+      VmSession session,
+      String task,
+      String doing,
+      String what,
+      RemoteScript script,
+      StageContext context,
+      IntFunction<String> hint) {
     long started = System.nanoTime();
-    context.progress("starting " + what + " and waiting until it answers ready");
-    String task = "start the proxy " + what;
-    ExecResult result = session.run(task, script, execLimit(), context);
+    context.progress(doing + what + " and waiting until it answers ready");
+    ExecResult result = session.run(task + what, script, execLimit(), context);
     if (result.exitCode() != 0) {
-      throw session.failure(task, result, context, false, hint.apply(result.exitCode()));
+      throw session.failure(task + what, result, context, false, hint.apply(result.exitCode()));
     }
-    return ready(what, result, started);
+    if (result.stdoutText().strip().equals("none")) {
+      return Optional.empty();
+    }
+    return Optional.of(ready(what, result, started));
   }
 
   /** Runs a status script and returns its output; a failure is transient. */

@@ -27,12 +27,14 @@ import java.util.TreeSet;
  * appears in a command line) into a new directory ({@code 0750}) next to the config directory,
  * under the {@code umask} that gives it its bundle mode from the start (the token {@code 0600}:
  * never readable by others, not even for a moment). The script then checks every file's size, moves
- * the previous directory aside and the new one into place, and deletes the previous one. The shell
- * parses the whole script before it runs any of it, so a transfer cut short runs nothing; on any
- * failure while it runs, the script's exit trap deletes the new directory and puts the previous one
- * back; a later delivery also restores and cleans what a killed one left behind. The directory gets
- * a {@code .vmonboard} marker file: an existing non-empty directory without it is never replaced or
- * deleted.
+ * the previous directory aside and the new one into place, and keeps the previous one next to it
+ * ({@code .BASE.vmonboard-previous}, modes unchanged) for {@link #restorePrevious}, until {@link
+ * #discardPrevious}, the next delivery (which keeps the bundle it replaces instead) or {@link
+ * #remove}. The shell parses the whole script before it runs any of it, so a transfer cut short
+ * runs nothing; on any failure while it runs, the script's exit trap deletes the new directory and
+ * puts the previous one back; a later delivery also restores and cleans what a killed one left
+ * behind. The directory gets a {@code .vmonboard} marker file: an existing non-empty directory
+ * without it is never replaced or deleted.
  *
  * <p>What the VM needs: a POSIX {@code sh} and the POSIX tools {@code mkdir}, {@code mv}, {@code
  * rm}, {@code chmod}, {@code ls} and {@code wc}. The SSH user must be able to write the config
@@ -67,32 +69,92 @@ public final class SshTransport implements Transport {
     ConfigDir dir = ConfigDir.of(target, context);
     List<BundleFile> files = new ArrayList<>(bundle.files());
     files.add(BundleFile.of(MARKER, 0644, MARKER_CONTENT));
-    String tmp = dir.litter("new-" + suffix());
     RemoteScript script =
-        dir.script()
-            .set("tmp", tmp)
-            .set("old", dir.litter("old-" + suffix()))
+        swapping(dir)
             .lines(
-                "cleanup() {",
-                "  if [ -e \"$tmp\" ]; then rm -rf -- \"$tmp\"; fi",
-                "  if [ ! -e \"$dir\" ] && [ -d \"$old\" ]; then mv -- \"$old\" \"$dir\"; fi",
-                "  if [ -e \"$old\" ]; then rm -rf -- \"$old\"; fi",
-                "}",
-                "trap cleanup EXIT",
-                "trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 141' PIPE; trap 'exit 143'"
-                    + " TERM",
-                "restore_and_clean",
-                "refuse_foreign",
                 "[ -d \"$parent\" ] || mkdir -p -- \"$parent\" || fail 21 \"cannot create $parent\"");
     appendWrites(script, files, "0750");
     appendChecks(script, files);
+    appendSwapIn(script, "$tmp", "previous bundle", "new bundle");
+    // The bundle just replaced is kept for a rollback, instead of an older one; should a stale
+    // copy resist deletion, the replaced bundle is dropped rather than put in it.
+    script.lines(
+        "rm -rf -- \"$prev\" 2>/dev/null",
+        "if [ -e \"$prev\" ]; then rm -rf -- \"$old\"; elif [ -d \"$old\" ]; then mv -- \"$old\""
+            + " \"$prev\"; fi",
+        "say delivered");
+    run("deliver the bundle", script, target, context, "delivered");
+  }
+
+  /**
+   * Puts back the bundle that the last {@link #deliver} replaced, kept next to the config directory
+   * ({@code .BASE.vmonboard-previous}): the failed bundle is moved aside, the kept one renamed into
+   * place, then the failed one deleted; on any failure the exit trap puts the failed one back, so
+   * the directory always holds one whole bundle. Modes are those of the delivery (the token {@code
+   * 0600}, the directory {@code 0750}).
+   *
+   * @return false when no bundle was kept (a first delivery, or already restored or discarded)
+   */
+  @Override
+  public boolean restorePrevious(Target target, StageContext context) {
+    RemoteScript script =
+        swapping(ConfigDir.of(target, context))
+            .lines("[ -f \"$prev/" + MARKER + "\" ] || { say none; exit 0; }");
+    appendSwapIn(script, "$prev", "failed bundle", "previous bundle");
+    script.lines("say restored");
+    return run("restore the previous bundle", script, target, context, "restored", "none")
+        .equals("restored");
+  }
+
+  /** Deletes the bundle kept for {@link #restorePrevious}; none kept is fine. */
+  @Override
+  public void discardPrevious(Target target, StageContext context) {
+    RemoteScript script =
+        ConfigDir.of(target, context)
+            .script()
+            .lines("rm -rf -- \"$prev\" || fail 26 \"cannot delete $prev\"", "say discarded");
+    run("drop the previous bundle", script, target, context, "discarded");
+  }
+
+  /**
+   * A script that swaps a directory into {@code $dir}: {@code $tmp} (a new sibling to write) and
+   * {@code $old} (where the bundle in place goes aside) set; an exit trap that deletes {@code
+   * $tmp}, puts {@code $old} back when {@code $dir} is missing and deletes what is left of {@code
+   * $old}; then the clean-up of what a killed script left behind and the refusal of a foreign
+   * directory.
+   */
+  private static RemoteScript swapping(ConfigDir dir) {
+    return dir.script()
+        .set("tmp", dir.litter("new-" + suffix()))
+        .set("old", dir.litter("old-" + suffix()))
+        .lines(
+            "cleanup() {",
+            "  if [ -e \"$tmp\" ]; then rm -rf -- \"$tmp\"; fi",
+            "  if [ ! -e \"$dir\" ] && [ -d \"$old\" ]; then mv -- \"$old\" \"$dir\"; fi",
+            "  if [ -e \"$old\" ]; then rm -rf -- \"$old\"; fi",
+            "}",
+            "trap cleanup EXIT",
+            "trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 141' PIPE; trap 'exit 143'"
+                + " TERM",
+            "restore_and_clean",
+            "refuse_foreign");
+  }
+
+  /**
+   * Appends the swap: the bundle in {@code $dir} (the {@code replaced} one), if any, moved aside to
+   * {@code $old}, then {@code source} (a script variable such as {@code $tmp}) renamed into place.
+   */
+  private static void appendSwapIn(
+      RemoteScript script, String source, String replaced, String incoming) {
     script.lines(
         "if [ -e \"$dir\" ]; then",
-        "  mv -- \"$dir\" \"$old\" || fail 25 'cannot move the previous bundle aside'",
+        "  mv -- \"$dir\" \"$old\" || fail 25 'cannot move the " + replaced + " aside'",
         "fi",
-        "mv -- \"$tmp\" \"$dir\" || fail 25 'cannot move the new bundle into place'",
-        "say delivered");
-    run("deliver the bundle", script, "delivered", target, context);
+        "mv -- \""
+            + source
+            + "\" \"$dir\" || fail 25 'cannot move the "
+            + incoming
+            + " into place'");
   }
 
   /**
@@ -141,7 +203,7 @@ public final class SshTransport implements Transport {
               + path);
     }
     script.lines("say delivered");
-    run("deliver the token", script, "delivered", target, context);
+    run("deliver the token", script, target, context, "delivered");
   }
 
   @Override
@@ -151,12 +213,13 @@ public final class SshTransport implements Transport {
         dir.script()
             .lines(
                 "restore_and_clean",
+                "rm -rf -- \"$prev\" || fail 26 \"cannot delete $prev\"",
                 "if [ ! -e \"$dir\" ] && [ ! -L \"$dir\" ]; then say removed; exit 0; fi",
                 "refuse_foreign",
                 "rm -rf -- \"$dir\" || fail 26 \"cannot delete $dir\"",
                 "rm -rf -- \"$litter\"old-*",
                 "say removed");
-    run("remove the bundle", script, "removed", target, context);
+    run("remove the bundle", script, target, context, "removed");
   }
 
   @Override
@@ -169,8 +232,9 @@ public final class SshTransport implements Transport {
                 + bundle.files().size()
                 + " files into a new directory next to "
                 + target.configDir()
-                + " with the shell's printf (modes set as created), check sizes, then swap it in"
-                + " (the run's one exec channel):"));
+                + " with the shell's printf (modes set as created), check sizes, then swap it in,"
+                + " keeping the replaced bundle until the proxy is ready (the run's one exec"
+                + " channel):"));
     for (String file : bundle.manifest()) {
       lines.add("  " + file);
     }
@@ -268,15 +332,16 @@ public final class SshTransport implements Transport {
   }
 
   /**
-   * Runs {@code script} in the run's shared shell; anything but exit code 0 and {@code marker} as
-   * its result is a failure with a hint for its exit code.
+   * Runs {@code script} in the run's shared shell and returns its result, one of {@code markers};
+   * anything else, or an exit code other than 0, is a failure with a hint for its exit code.
    */
-  private void run(
-      String what, RemoteScript script, String marker, Target target, StageContext context) {
+  private String run(
+      String what, RemoteScript script, Target target, StageContext context, String... markers) {
     VmSession session = VmSession.of(connector, target, context);
     ExecResult result = session.run(what, script, DELIVERY_LIMIT, context);
-    if (result.exitCode() == 0 && result.stdoutText().strip().equals(marker)) {
-      return;
+    String said = result.stdoutText().strip();
+    if (result.exitCode() == 0 && List.of(markers).contains(said)) {
+      return said;
     }
     String hint;
     boolean transientFailure = false;

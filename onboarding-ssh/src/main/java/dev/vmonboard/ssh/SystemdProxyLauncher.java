@@ -23,9 +23,10 @@ import java.util.regex.Pattern;
  * marked "append", such as {@code /etc/hosts}, get each missing line appended once), then {@code
  * systemctl enable --now} the service, or enables and restarts it when it already runs, and polls
  * readiness as {@link ContainerProxyLauncher} does. {@link #reloadToken} installs a refreshed token
- * the same way, without a restart. {@link #remove} stops and disables the service and deletes what
- * it installed (appended lines included). Usually needs {@link Builder#sudo()}: the destinations
- * belong to root.
+ * the same way, without a restart. {@link #restorePrevious} does what the launch does, from the
+ * previous bundle the transport has put back, and restarts the service with it. {@link #remove}
+ * stops and disables the service and deletes what it installed (appended lines included). Usually
+ * needs {@link Builder#sudo()}: the destinations belong to root.
  */
 public final class SystemdProxyLauncher implements ProxyLauncher {
 
@@ -68,6 +69,42 @@ public final class SystemdProxyLauncher implements ProxyLauncher {
   @Override
   public ProxyStatus launch(Bundle bundle, Target target, StageContext context) {
     SystemdLaunch spec = spec(bundle, context);
+    return readiness.launch(
+        VmSession.of(connector, target, context),
+        "service " + spec.serviceName(),
+        startScript(spec, target, context),
+        context,
+        SystemdProxyLauncher::hint);
+  }
+
+  /**
+   * Installs the files of the bundle that {@link dev.vmonboard.core.Transport#restorePrevious} has
+   * just put back into the config directory, as {@link #launch} does (to the destinations that
+   * {@code bundle}, the one whose launch failed, names), then restarts the service and waits until
+   * it answers ready. The service's previous state is its installed files: there is nothing else to
+   * keep, so {@link #discardPrevious} has nothing to drop.
+   *
+   * @return true: the service runs again from the restored files
+   */
+  @Override
+  public boolean restorePrevious(Bundle bundle, Target target, StageContext context) {
+    SystemdLaunch spec = spec(bundle, context);
+    readiness
+        .restore(
+            VmSession.of(connector, target, context),
+            "service " + spec.serviceName(),
+            startScript(spec, target, context),
+            context,
+            SystemdProxyLauncher::hint)
+        .orElseThrow();
+    return true;
+  }
+
+  /**
+   * The script that installs the bundle's files from the config directory, then enables and starts
+   * the service (restarts it when it is active) and waits until it answers ready.
+   */
+  private RemoteScript startScript(SystemdLaunch spec, Target target, StageContext context) {
     RemoteScript script = script(spec, target, context);
     Readiness.defineProbe(script, true);
     defineInstallers(script);
@@ -89,17 +126,16 @@ public final class SystemdProxyLauncher implements ProxyLauncher {
             + " systemctl is-active \"$svc\" 2>/dev/null); case $state in"
             + " activating|reloading) state=starting ;; esac; fi",
         "as_root systemctl status \"$svc\" >&2 2>&1");
-    return readiness.launch(
-        VmSession.of(connector, target, context),
-        "service " + spec.serviceName(),
-        script,
-        context,
-        code ->
-            code == 41
-                ? "deliver the bundle before starting the proxy"
-                : code == 42 || code == 43
-                    ? "the SSH user needs root rights for the installs and systemctl: use sudo()"
-                    : Readiness.hint(code, "the service stopped: read its status above"));
+    return script;
+  }
+
+  /** Hint for the exit code of a start script. */
+  private static String hint(int code) {
+    return code == 41
+        ? "deliver the bundle before starting the proxy"
+        : code == 42 || code == 43
+            ? "the SSH user needs root rights for the installs and systemctl: use sudo()"
+            : Readiness.hint(code, "the service stopped: read its status above");
   }
 
   /**

@@ -15,12 +15,17 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Delivery plus the container launcher's start, verify, status and removal on an embedded VM. */
 class ContainerProxyLauncherTest {
+
+  /** The name under which a launch keeps the old container. */
+  private static final String KEPT = "istio-proxy-vmonboard-previous";
 
   @TempDir Path dir;
   private final List<AutoCloseable> open = new ArrayList<>();
@@ -51,6 +56,19 @@ class ContainerProxyLauncherTest {
     return target;
   }
 
+  /** A VM to which v1 was delivered and on which {@code launcher} started its container. */
+  private record Running(
+      TestVm vm, Bundle bundle, Target target, ContainerProxyLauncher launcher) {}
+
+  private Running running(UnaryOperator<ContainerProxyLauncher.Builder> options) throws Exception {
+    TestVm vm = vm(EmbeddedVm.HttpClient.BOTH);
+    Bundle bundle = Bundles.container("v1");
+    Target target = delivered(vm, bundle);
+    ContainerProxyLauncher launcher = options.apply(launcher(vm)).build();
+    launcher.launch(bundle, target, context());
+    return new Running(vm, bundle, target, launcher);
+  }
+
   private static ContainerProxyLauncher.Builder launcher(TestVm vm) {
     return ContainerProxyLauncher.builder(vm.connector)
         .readinessTimeout(Duration.ofSeconds(5))
@@ -73,7 +91,7 @@ class ContainerProxyLauncherTest {
     assertThat(session.connectionsOpened()).isEqualTo(1);
     assertThat(session.channelsOpened()).isEqualTo(1);
     assertThat(vm.vm.receivedCommands()).containsExactly("sh");
-    assertThat(vm.vm.containers()).containsExactly(java.util.Map.entry("istio-proxy", "running"));
+    assertThat(vm.vm.containers()).containsExactly(Map.entry("istio-proxy", "running"));
     List<String> run1 = runCall(vm);
     assertThat(run1.subList(1, run1.size()))
         .isEqualTo(
@@ -90,29 +108,33 @@ class ContainerProxyLauncherTest {
   }
 
   @Test
-  void replacesAnOldContainerOfTheSameName() throws Exception {
-    TestVm vm = vm(EmbeddedVm.HttpClient.BOTH);
-    Bundle bundle = Bundles.container("v1");
-    Target target = delivered(vm, bundle);
-    ContainerProxyLauncher launcher = launcher(vm).build();
-    launcher.launch(bundle, target, context());
-    launcher.launch(bundle, target, context());
-    assertThat(vm.vm.containers()).hasSize(1);
-    assertThat(vm.vm.toolCalls()).contains(List.of("docker", "rm", "-f", "istio-proxy"));
+  void keepsARunningOldContainerStoppedAsideUntilItIsDiscarded() throws Exception {
+    Running p = running(b -> b);
+    p.launcher().launch(p.bundle(), p.target(), context());
+    assertThat(p.vm().vm.containers())
+        .containsExactly(Map.entry("istio-proxy", "running"), Map.entry(KEPT, "exited"));
+    assertThat(p.vm().vm.toolCalls())
+        .containsSubsequence(
+            List.of("docker", "stop", "istio-proxy"),
+            List.of("docker", "rename", "istio-proxy", KEPT),
+            runCall(p.vm()));
+
+    p.launcher().discardPrevious(p.bundle(), p.target(), context());
+    p.launcher().discardPrevious(p.bundle(), p.target(), context());
+
+    assertThat(p.vm().vm.containers()).containsExactly(Map.entry("istio-proxy", "running"));
   }
 
   @Test
-  void reportsAnOldContainerThatCannotBeRemoved() throws Exception {
-    TestVm vm = vm(EmbeddedVm.HttpClient.BOTH);
-    Bundle bundle = Bundles.container("v1");
-    Target target = delivered(vm, bundle);
-    launcher(vm).build().launch(bundle, target, context());
-    vm.vm.containerResistsRemoval("istio-proxy");
-    assertThatThrownBy(() -> launcher(vm).build().launch(bundle, target, context()))
+  void reportsAnOldContainerThatCannotBeStoppedAndLeavesItRunning() throws Exception {
+    Running p = running(b -> b);
+    p.vm().vm.containerResistsRemoval("istio-proxy");
+    assertThatThrownBy(() -> p.launcher().launch(p.bundle(), p.target(), context()))
         .isInstanceOf(StageException.class)
         .hasMessageContaining("exit code 31")
-        .hasMessageContaining("cannot remove the old container istio-proxy");
-    assertThat(vm.vm.containers()).containsEntry("istio-proxy", "running");
+        .hasMessageContaining("cannot stop the old container istio-proxy")
+        .hasMessageContaining("permission denied");
+    assertThat(p.vm().vm.containers()).containsExactly(Map.entry("istio-proxy", "running"));
   }
 
   @Test
@@ -123,7 +145,84 @@ class ContainerProxyLauncherTest {
     launcher(vm).build().launch(bundle, target, context());
     assertThat(vm.vm.toolCalls())
         .extracting(call -> call.get(0) + " " + call.get(1))
-        .containsExactly("docker rm", "docker run", "docker inspect", "curl -fsS");
+        .containsExactly("docker inspect", "docker run", "docker inspect", "curl -fsS");
+  }
+
+  @Test
+  void anUpdateWhoseContainerDiesIsRolledBackToTheOldContainer() throws Exception {
+    TestVm vm = vm(EmbeddedVm.HttpClient.BOTH);
+    Target target = vm.newTarget();
+    SshTransport transport = SshTransport.using(vm.connector);
+    ContainerProxyLauncher launcher = launcher(vm).build();
+    StageContext.Standalone run = context();
+    transport.deliver(Bundles.container("v1"), target, run);
+    launcher.launch(Bundles.container("v1"), target, run);
+    vm.vm.containerExitsAtOnce("istio-proxy");
+    Bundle v2 = Bundles.container("v2");
+    transport.deliver(v2, target, run);
+    assertThatThrownBy(() -> launcher.launch(v2, target, run))
+        .hasMessageContaining("container istio-proxy is exited (exit code 1)");
+    assertThat(vm.vm.containers())
+        .containsExactly(Map.entry("istio-proxy", "exited"), Map.entry(KEPT, "exited"));
+
+    assertThat(transport.restorePrevious(target, run)).isTrue();
+    assertThat(launcher.restorePrevious(v2, target, run)).isTrue();
+
+    assertThat(vm.vm.containers()).containsExactly(Map.entry("istio-proxy", "running"));
+    assertThat(vm.vm.toolCalls())
+        .containsSubsequence(
+            List.of("docker", "rm", "-f", "istio-proxy"),
+            List.of("docker", "rename", KEPT, "istio-proxy"),
+            List.of("docker", "start", "istio-proxy"));
+    assertThat(vm.vm.toolCalls().stream().filter(c -> c.get(1).equals("run"))).hasSize(2);
+    assertThat(Path.of(target.configDir() + Bundles.CERTS_SUFFIX).resolve("root-cert.pem"))
+        .as("the seed of the restored bundle is copied in again")
+        .hasContent("-----CERT v1-----");
+    assertThat(launcher.status(v2, target, run).state()).isEqualTo(ProxyStatus.State.READY);
+    assertThat(launcher.restorePrevious(v2, target, run)).as("nothing kept any more").isFalse();
+    assertThat(VmSession.of(vm.connector, target, run).channelsOpened()).isEqualTo(1);
+    Canary.assertAbsent("commands received by the VM", vm.vm.receivedCommands());
+  }
+
+  @Test
+  void aRetriedLaunchKeepsTheContainerTheFirstAttemptSetAside() throws Exception {
+    Running p = running(b -> b);
+    p.vm().vm.containerExitsAtOnce("istio-proxy");
+    for (int attempt = 0; attempt < 2; attempt++) {
+      assertThatThrownBy(() -> p.launcher().launch(p.bundle(), p.target(), context()))
+          .hasMessageContaining("exit code 34");
+    }
+    assertThat(p.vm().vm.containers()).containsEntry(KEPT, "exited");
+
+    assertThat(p.launcher().restorePrevious(p.bundle(), p.target(), context())).isTrue();
+
+    assertThat(p.vm().vm.containers()).containsExactly(Map.entry("istio-proxy", "running"));
+  }
+
+  @Test
+  void reportsAPreviousContainerThatDoesNotGetReadyAgain() throws Exception {
+    Running p = running(b -> b.readinessTimeout(Duration.ofSeconds(1)));
+    p.vm().vm.neverReady();
+    assertThatThrownBy(() -> p.launcher().launch(p.bundle(), p.target(), context()))
+        .hasMessageContaining("exit code 35");
+
+    assertThatThrownBy(() -> p.launcher().restorePrevious(p.bundle(), p.target(), context()))
+        .isInstanceOf(StageException.class)
+        .hasMessageContaining("restore the previous proxy container istio-proxy")
+        .hasMessageContaining("exit code 35")
+        .hasMessageContaining("did not answer ready within 1 s");
+    assertThat(p.vm().vm.containers()).containsExactly(Map.entry("istio-proxy", "running"));
+  }
+
+  @Test
+  void removeAlsoRemovesAKeptContainer() throws Exception {
+    Running p = running(b -> b);
+    p.launcher().launch(p.bundle(), p.target(), context());
+    assertThat(p.vm().vm.containers()).containsKey(KEPT);
+
+    p.launcher().remove(p.bundle(), p.target(), context());
+
+    assertThat(p.vm().vm.containers()).isEmpty();
   }
 
   @Test
@@ -151,18 +250,29 @@ class ContainerProxyLauncherTest {
   }
 
   @Test
-  void reportsAContainerThatExitsAtOnceWithItsExitCodeAndLogs() throws Exception {
+  void reportsAContainerThatExitsAtOnceWithItsExitCodeAndLogsAndHasNoOldOneToRestore()
+      throws Exception {
     TestVm vm = vm(EmbeddedVm.HttpClient.BOTH);
     vm.vm.containerExitsAtOnce("istio-proxy");
     Bundle bundle = Bundles.container("v1");
     Target target = delivered(vm, bundle);
-    assertThatThrownBy(() -> launcher(vm).build().launch(bundle, target, context()))
+    ContainerProxyLauncher launcher = launcher(vm).build();
+    assertThatThrownBy(() -> launcher.launch(bundle, target, context()))
         .isInstanceOf(StageException.class)
         .hasMessageContaining("start the proxy container istio-proxy for ns/vm-1 on ")
         .hasMessageContaining("exit code 34")
         .hasMessageContaining("container istio-proxy is exited (exit code 1)")
         .hasMessageContaining("exited at once")
         .satisfies(e -> assertThat(((StageException) e).isTransient()).isFalse());
+    int calls = vm.vm.toolCalls().size();
+
+    assertThat(launcher.restorePrevious(bundle, target, context())).isFalse();
+
+    assertThat(vm.vm.toolCalls().subList(calls, vm.vm.toolCalls().size()))
+        .as("a first launch kept nothing: restoring only looks")
+        .extracting(call -> call.get(0) + " " + call.get(1))
+        .containsExactly("docker inspect");
+    assertThat(vm.vm.containers()).containsExactly(Map.entry("istio-proxy", "exited"));
   }
 
   @Test
@@ -287,11 +397,15 @@ class ContainerProxyLauncherTest {
         .containsSubsequence(
             "  mkdir -p -m 0700 '/srv/istio proxy-certs'",
             "  cp -f '/srv/istio proxy/istio-ca.pem' '/srv/istio proxy-certs/root-cert.pem'",
-            "  docker rm -f istio-proxy (if present)")
+            "  if istio-proxy runs: docker stop istio-proxy, rename it"
+                + " istio-proxy-vmonboard-previous (kept for a rollback); else docker rm -f"
+                + " istio-proxy (if present)")
         .anyMatch(line -> line.contains("'/srv/istio proxy/tokens:/var/run/secrets/tokens:ro'"));
     assertThat(launcher.describeRemoval(bundle, target))
         .containsExactly(
-            "ssh 127.0.0.1:" + vm.vm.port() + ": docker rm -f istio-proxy (if present)",
+            "ssh 127.0.0.1:"
+                + vm.vm.port()
+                + ": docker rm -f istio-proxy istio-proxy-vmonboard-previous (if present)",
             "  rm -rf -- '/srv/istio proxy-certs'");
     Canary.assertAbsent("plans", launcher.describeLaunch(bundle, target));
     assertThat(vm.vm.receivedCommands()).isEmpty();

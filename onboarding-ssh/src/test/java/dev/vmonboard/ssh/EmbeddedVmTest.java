@@ -75,6 +75,37 @@ class EmbeddedVmTest {
   }
 
   @Test
+  void standInRuntimeStopsRenamesAndStartsLikeDocker() throws Exception {
+    try (TestVm vm = TestVm.start(dir);
+        SshConnection c = vm.connector.connect(vm.vm.host(), vm.vm.port(), null)) {
+      vm.vm.containerExitsAtOnce("dies");
+      String script =
+          String.join(
+              "\n",
+              "docker run -d --name old img:1 >/dev/null",
+              "docker stop old >/dev/null; docker inspect --format '{{.State.Status}}' old",
+              "docker rename old kept; echo \"rename=$?\"",
+              "docker rename old other 2>/dev/null; echo \"rename-missing=$?\"",
+              "docker run -d --name dies img:2 >/dev/null",
+              "docker rename kept dies 2>&1 | grep -c 'already in use'",
+              "docker rename kept 'bad name' 2>/dev/null; echo \"rename-invalid=$?\"",
+              "docker start kept >/dev/null; docker inspect --format '{{.State.Status}}' kept",
+              "docker rm -f dies >/dev/null; docker run -d --name dies img:2 >/dev/null",
+              "docker inspect --format '{{.State.Status}}' dies",
+              "docker rm -f dies >/dev/null; docker rename kept dies; docker start dies >/dev/null",
+              "docker inspect --format '{{.State.Status}}' dies",
+              "docker start nothing 2>/dev/null; echo \"start-missing=$?\"");
+      String out = c.exec("script", script, new byte[0], Duration.ofSeconds(10)).stdoutText();
+      assertThat(out)
+          .as("a container keeps its own nature when renamed and started again")
+          .isEqualTo(
+              "exited\nrename=0\nrename-missing=1\n1\nrename-invalid=1\nrunning\nexited\n"
+                  + "running\nstart-missing=1\n");
+      assertThat(vm.vm.containers()).containsExactly(java.util.Map.entry("dies", "running"));
+    }
+  }
+
+  @Test
   void severalVmsRunAtOnceEachWithItsOwnState() throws Exception {
     List<TestVm> vms = new ArrayList<>();
     ExecutorService pool = Executors.newFixedThreadPool(4);

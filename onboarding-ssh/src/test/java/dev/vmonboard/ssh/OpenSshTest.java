@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -71,6 +72,27 @@ class OpenSshTest {
         .identity(identity)
         .hostKeyPolicy(policy)
         .connectTimeout(Duration.ofSeconds(5))
+        .build();
+  }
+
+  /** A connector with the ed25519 key that trusts the server by the known_hosts file. */
+  static SshConnector trustingConnector() {
+    return connector(keys.get("ED25519/OPENSSH").identity(), HostKeyPolicy.knownHosts(knownHosts));
+  }
+
+  /** The server as a VM with {@code configDir}. */
+  static Target target(Path configDir) {
+    return Target.builder()
+        .host("127.0.0.1")
+        .port(sshd.port())
+        .configDir(configDir.toString())
+        .build();
+  }
+
+  static ContainerProxyLauncher launcher(SshConnector connector) {
+    return ContainerProxyLauncher.builder(connector)
+        .readinessTimeout(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(100))
         .build();
   }
 
@@ -144,21 +166,11 @@ class OpenSshTest {
 
   @Test
   void deliversLaunchesAndOffboardsInOneConnectionAndOneChannel() throws Exception {
-    SshConnector connector =
-        connector(keys.get("ED25519/OPENSSH").identity(), HostKeyPolicy.knownHosts(knownHosts));
+    SshConnector connector = trustingConnector();
     Path configDir = dir.resolve("vm-fs/etc/istio proxy; $(touch pwned)");
-    Target target =
-        Target.builder()
-            .host("127.0.0.1")
-            .port(sshd.port())
-            .configDir(configDir.toString())
-            .build();
+    Target target = target(configDir);
     Bundle bundle = Bundles.container("v1");
-    ContainerProxyLauncher launcher =
-        ContainerProxyLauncher.builder(connector)
-            .readinessTimeout(Duration.ofSeconds(10))
-            .pollInterval(Duration.ofMillis(100))
-            .build();
+    ContainerProxyLauncher launcher = launcher(connector);
     try (StageContext.Standalone run = TestVm.context(Stage.DELIVER)) {
       SshTransport.using(connector).deliver(bundle, target, run);
       ProxyStatus status = launcher.launch(bundle, target, run);
@@ -182,6 +194,48 @@ class OpenSshTest {
     assertThat(configDir).doesNotExist();
     assertThat(certs).doesNotExist();
     assertThat(sshd.standIns().containers()).isEmpty();
+    assertThat(Path.of(System.getProperty("user.home"), "pwned")).doesNotExist();
+  }
+
+  @Test
+  void rollsBackAnUpdateWhoseContainerDiesToThePreviousBundleAndContainer() throws Exception {
+    SshConnector connector = trustingConnector();
+    Path configDir = dir.resolve("vm-fs/srv/istio 'rollback'; $(touch pwned)");
+    Target target = target(configDir);
+    // A name of its own: the stand-ins' controls outlive this test on the shared server.
+    String name = "proxy-rollback";
+    Bundle v1 = Bundles.bundle("v1", Bundles.containerLaunch().containerName(name).build());
+    Bundle v2 = Bundles.bundle("v2", Bundles.containerLaunch().containerName(name).build());
+    SshTransport transport = SshTransport.using(connector);
+    ContainerProxyLauncher launcher = launcher(connector);
+    try (StageContext.Standalone run = TestVm.context(Stage.LAUNCH)) {
+      transport.deliver(v1, target, run);
+      launcher.launch(v1, target, run);
+      sshd.standIns().containerExitsAtOnce(name);
+      transport.deliver(v2, target, run);
+      assertThatThrownBy(() -> launcher.launch(v2, target, run))
+          .hasMessageContaining("exit code 34");
+
+      assertThat(transport.restorePrevious(target, run)).isTrue();
+      assertThat(launcher.restorePrevious(v2, target, run)).isTrue();
+    }
+    Map<String, DeliveredFile> files =
+        SshTransportContractTest.readDirectory(configDir).orElseThrow();
+    assertThat(files.get("sidecar.env").text()).isEqualTo("VERSION=v1\n");
+    assertThat(files.get(Bundles.TOKEN).mode()).isEqualTo(0600);
+    assertThat(sshd.standIns().containers())
+        .containsEntry(name, "running")
+        .doesNotContainKey(name + "-vmonboard-previous");
+    try (Stream<Path> siblings = Files.list(configDir.getParent())) {
+      assertThat(siblings.map(p -> p.getFileName().toString()))
+          .containsExactlyInAnyOrder(
+              configDir.getFileName().toString(), configDir.getFileName() + Bundles.CERTS_SUFFIX);
+    }
+    try (StageContext.Standalone off = TestVm.context(Stage.STOP_PROXY)) {
+      launcher.remove(v1, target, off);
+      transport.remove(target, off);
+    }
+    assertThat(sshd.standIns().containers()).doesNotContainKey(name);
     assertThat(Path.of(System.getProperty("user.home"), "pwned")).doesNotExist();
   }
 }

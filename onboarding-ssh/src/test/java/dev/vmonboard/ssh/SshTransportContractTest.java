@@ -37,6 +37,11 @@ class SshTransportContractTest extends TransportContract {
   }
 
   @Override
+  protected boolean keepsPrevious() {
+    return true;
+  }
+
+  @Override
   protected Target newTarget() {
     return vm.newTarget();
   }

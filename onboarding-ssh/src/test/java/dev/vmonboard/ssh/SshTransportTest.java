@@ -187,6 +187,79 @@ class SshTransportTest {
     assertThat(litter(target)).isEmpty();
   }
 
+  /** A new target to which v1, then v2 was delivered. */
+  private Target updated() {
+    Target target = vm.newTarget();
+    transport().deliver(Bundles.container("v1"), target, ctx());
+    transport().deliver(Bundles.container("v2"), target, ctx());
+    return target;
+  }
+
+  /** The sibling {@code .BASE.vmonboard-KIND} of {@code target}'s config directory. */
+  private static Path sibling(Target target, String kind) {
+    Path configDir = Path.of(target.configDir());
+    return configDir.resolveSibling("." + configDir.getFileName() + ".vmonboard-" + kind);
+  }
+
+  @Test
+  void keepsTheReplacedBundleOwnerOnlyUntilItIsRestored() throws Exception {
+    Target target = updated();
+    Path configDir = Path.of(target.configDir());
+    Path kept = sibling(target, "previous");
+    assertThat(litter(target)).containsExactly(kept);
+    assertThat(TestVm.mode(kept)).isEqualTo(0750);
+    assertThat(TestVm.mode(kept.resolve(Bundles.TOKEN))).isEqualTo(0600);
+
+    assertThat(transport().restorePrevious(target, ctx())).isTrue();
+
+    Map<String, DeliveredFile> files = files(target);
+    assertThat(files.get("sidecar.env").text()).isEqualTo("VERSION=v1\n");
+    assertThat(files.get(Bundles.TOKEN).text()).endsWith("-v1");
+    assertThat(files.get(Bundles.TOKEN).mode()).isEqualTo(0600);
+    assertThat(TestVm.mode(configDir)).isEqualTo(0750);
+    assertThat(litter(target)).isEmpty();
+    assertThat(transport().restorePrevious(target, ctx())).as("nothing kept any more").isFalse();
+    assertThat(files(target).get("sidecar.env").text()).isEqualTo("VERSION=v1\n");
+    Canary.assertAbsent("commands received by the VM", vm.vm.receivedCommands());
+  }
+
+  @Test
+  void aFirstDeliveryKeepsNothingAndADiscardLeavesNoLitter() throws Exception {
+    Target target = vm.newTarget();
+    transport().deliver(Bundles.container("v1"), target, ctx());
+    assertThat(litter(target)).isEmpty();
+    assertThat(transport().restorePrevious(target, ctx())).isFalse();
+
+    transport().deliver(Bundles.container("v2"), target, ctx());
+    transport().discardPrevious(target, ctx());
+
+    assertThat(litter(target)).isEmpty();
+    assertThat(files(target).get("sidecar.env").text()).isEqualTo("VERSION=v2\n");
+    transport().discardPrevious(target, ctx());
+  }
+
+  @Test
+  void removeAlsoDeletesTheKeptBundle() throws Exception {
+    Target target = updated();
+
+    transport().remove(target, ctx());
+
+    assertThat(Path.of(target.configDir())).doesNotExist();
+    assertThat(litter(target)).isEmpty();
+  }
+
+  @Test
+  void aRestoreKilledBetweenItsTwoRenamesIsUndoneAndCanBeDoneAgain() throws Exception {
+    Target target = updated();
+    // What a restore killed after moving the failed bundle aside leaves: no config directory.
+    Files.move(Path.of(target.configDir()), sibling(target, "old-0123456789ab"));
+
+    assertThat(transport().restorePrevious(target, ctx())).isTrue();
+
+    assertThat(files(target).get("sidecar.env").text()).isEqualTo("VERSION=v1\n");
+    assertThat(litter(target)).isEmpty();
+  }
+
   @Test
   void describesTheDeliveryWithoutTheToken() {
     List<String> plan = transport().describeDelivery(Bundles.container("v1"), vm.newTarget());

@@ -47,6 +47,11 @@ class SystemdProxyLauncherTest {
 
   /** Istio's flow, with every destination inside the VM's filesystem and owned by us. */
   Bundle bundle() {
+    return bundle("v1");
+  }
+
+  /** {@link #bundle()} with {@code version} in its {@code cluster.env}. */
+  Bundle bundle(String version) {
     String me = System.getProperty("user.name");
     SystemdLaunch.Builder launch = SystemdLaunch.builder();
     for (String[] install :
@@ -74,7 +79,11 @@ class SystemdProxyLauncherTest {
             .build());
     return Bundle.builder()
         .workload(WorkloadRef.of("ns", "vm-1"))
-        .addFiles(BundleFile.of("cluster.env", 0644, Bundles.bytes("ISTIO_SERVICE='vm.ns'\n")))
+        .addFiles(
+            BundleFile.of(
+                "cluster.env",
+                0644,
+                Bundles.bytes("ISTIO_SERVICE='vm.ns'\nVERSION=" + version + "\n")))
         .addFiles(BundleFile.of("mesh.yaml", 0644, Bundles.bytes("defaultConfig: {}\n")))
         .addFiles(BundleFile.of("root-cert.pem", 0644, Bundles.bytes("-----CERT-----\n")))
         .addFiles(BundleFile.of("hosts", 0644, Bundles.bytes("10.0.0.1 istiod.istio-system.svc\n")))
@@ -124,6 +133,39 @@ class SystemdProxyLauncherTest {
     assertThat(token).doesNotExist();
     assertThat(fs.resolve("etc/hosts")).hasContent("127.0.0.1 localhost");
     assertThat(launcher().status(bundle, target, run).state()).isEqualTo(ProxyStatus.State.STOPPED);
+    Canary.assertAbsent("commands received by the VM", vm.vm.receivedCommands());
+  }
+
+  @Test
+  void restoresThePreviousBundlesFilesAndRestartsTheServiceWithThem() throws Exception {
+    Target target = vm.newTarget();
+    SshTransport transport = SshTransport.using(vm.connector);
+    SystemdProxyLauncher launcher =
+        SystemdProxyLauncher.builder(vm.connector)
+            .sudo()
+            .readinessTimeout(Duration.ofSeconds(1))
+            .pollInterval(Duration.ofMillis(100))
+            .build();
+    transport.deliver(bundle("v1"), target, run);
+    launcher.launch(bundle("v1"), target, run);
+    Path clusterEnv = fs.resolve("var/lib/istio/envoy/cluster.env");
+    assertThat(clusterEnv).content().contains("VERSION=v1");
+    // The updated service answers none of the 10 probes of its launch; the next probe is ready.
+    long probes = vm.vm.toolCalls().stream().filter(c -> c.get(0).equals("curl")).count();
+    vm.vm.readyAfterProbes((int) probes + 10);
+    Bundle v2 = bundle("v2");
+    transport.deliver(v2, target, run);
+    assertThatThrownBy(() -> launcher.launch(v2, target, run)).hasMessageContaining("exit code 35");
+    assertThat(clusterEnv).content().contains("VERSION=v2");
+
+    assertThat(transport.restorePrevious(target, run)).isTrue();
+    assertThat(launcher.restorePrevious(v2, target, run)).isTrue();
+
+    assertThat(clusterEnv).content().contains("VERSION=v1");
+    assertThat(TestVm.mode(fs.resolve("var/run/secrets/tokens/istio-token"))).isEqualTo(0600);
+    assertThat(vm.vm.unitActive("istio")).isTrue();
+    assertThat(launcher.status(v2, target, run).state()).isEqualTo(ProxyStatus.State.READY);
+    launcher.discardPrevious(v2, target, run);
     Canary.assertAbsent("commands received by the VM", vm.vm.receivedCommands());
   }
 

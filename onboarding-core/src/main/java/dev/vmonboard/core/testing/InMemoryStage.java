@@ -2,6 +2,7 @@ package dev.vmonboard.core.testing;
 
 import dev.vmonboard.core.WorkloadRef;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
@@ -9,7 +10,8 @@ import java.util.function.Supplier;
 /**
  * What every in-memory stage shares: it records its calls in a {@link CallLog} and can be told to
  * fail ({@link #failWith(Fault)} for its main operation, {@link #failUndoWith(Fault)} for its undo
- * operation).
+ * operation, {@link #failRollbackWith(Fault)} for the operations on the previous copy a transport
+ * or launcher keeps for a rollback).
  */
 public abstract class InMemoryStage {
 
@@ -17,6 +19,7 @@ public abstract class InMemoryStage {
   private final CallLog log;
   private final List<Fault> faults = new CopyOnWriteArrayList<>();
   private final List<Fault> undoFaults = new CopyOnWriteArrayList<>();
+  private final List<Fault> rollbackFaults = new CopyOnWriteArrayList<>();
 
   InMemoryStage(String component, CallLog log) {
     this.component = component;
@@ -33,10 +36,19 @@ public abstract class InMemoryStage {
     undoFaults.add(fault);
   }
 
+  /**
+   * Injects a fault into the operations on the previous copy kept for a rollback ({@code
+   * restorePrevious}, {@code discardPrevious} of the transport and the launcher).
+   */
+  public final void failRollbackWith(Fault fault) {
+    rollbackFaults.add(fault);
+  }
+
   /** Removes every injected fault. */
   public final void clearFaults() {
     faults.clear();
     undoFaults.clear();
+    rollbackFaults.clear();
   }
 
   /** The log this stage records into. */
@@ -52,6 +64,32 @@ public abstract class InMemoryStage {
   /** Records and runs an undo operation. */
   final <T> T undo(String operation, WorkloadRef workload, Supplier<T> body) {
     return invoke(undoFaults, operation, workload, body);
+  }
+
+  /** Records and runs an operation on the previous copy kept for a rollback. */
+  final <T> T rollback(String operation, WorkloadRef workload, Supplier<T> body) {
+    return invoke(rollbackFaults, operation, workload, body);
+  }
+
+  /**
+   * Moves what {@code kept} holds for {@code key} back into {@code current}, replacing what is
+   * there; whether anything was kept.
+   */
+  static <V> boolean putBack(Map<String, V> kept, Map<String, V> current, String key) {
+    V value = kept.remove(key);
+    if (value == null) {
+      return false;
+    }
+    current.put(key, value);
+    return true;
+  }
+
+  /**
+   * Removes what {@code current} and {@code kept} hold for {@code key}; returns the current one.
+   */
+  static <V> V forget(Map<String, V> current, Map<String, V> kept, String key) {
+    kept.remove(key);
+    return current.remove(key);
   }
 
   private <T> T invoke(

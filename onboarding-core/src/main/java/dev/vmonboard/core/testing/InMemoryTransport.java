@@ -17,11 +17,14 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * A {@link Transport} that keeps the bundle of each target (by host, port and directory) in memory.
- * A delivery replaces the previous bundle entirely or, when a fault strikes, not at all.
+ * A delivery replaces the previous bundle entirely or, when a fault strikes, not at all, and keeps
+ * the bundle it replaced for {@link #restorePrevious} until {@link #discardPrevious}, the next
+ * delivery or {@link #remove}, as {@code SshTransport} does.
  */
 public final class InMemoryTransport extends InMemoryStage implements Transport {
 
   private final Map<String, Bundle> delivered = new ConcurrentHashMap<>();
+  private final Map<String, Bundle> previous = new ConcurrentHashMap<>();
   private final Queue<Bundle> deliveries = new ConcurrentLinkedQueue<>();
   private final Queue<Bundle> tokenDeliveries = new ConcurrentLinkedQueue<>();
 
@@ -42,7 +45,12 @@ public final class InMemoryTransport extends InMemoryStage implements Transport 
         context.workload(),
         () -> {
           deliveries.add(bundle);
-          delivered.put(key(target), bundle);
+          Bundle replaced = delivered.put(key(target), bundle);
+          if (replaced == null) {
+            previous.remove(key(target));
+          } else {
+            previous.put(key(target), replaced);
+          }
           return null;
         });
   }
@@ -90,12 +98,28 @@ public final class InMemoryTransport extends InMemoryStage implements Transport 
 
   @Override
   public void remove(Target target, StageContext context) {
-    undo("remove", context.workload(), () -> delivered.remove(key(target)));
+    undo("remove", context.workload(), () -> forget(delivered, previous, key(target)));
+  }
+
+  @Override
+  public boolean restorePrevious(Target target, StageContext context) {
+    return rollback(
+        "restorePrevious", context.workload(), () -> putBack(previous, delivered, key(target)));
+  }
+
+  @Override
+  public void discardPrevious(Target target, StageContext context) {
+    rollback("discardPrevious", context.workload(), () -> previous.remove(key(target)));
   }
 
   /** The bundle {@code target} holds now. */
   public Optional<Bundle> bundleAt(Target target) {
     return Optional.ofNullable(delivered.get(key(target)));
+  }
+
+  /** The bundle kept for a rollback of {@code target}: the one the last delivery replaced. */
+  public Optional<Bundle> previousAt(Target target) {
+    return Optional.ofNullable(previous.get(key(target)));
   }
 
   /** Every bundle delivered, in order. */

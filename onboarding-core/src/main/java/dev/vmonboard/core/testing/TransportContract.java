@@ -50,6 +50,15 @@ public abstract class TransportContract {
    */
   protected abstract Optional<Map<String, DeliveredFile>> readBack(Target target);
 
+  /**
+   * Whether the transport keeps the bundle a delivery replaced, for {@link
+   * Transport#restorePrevious}. The default says no: the suite then checks that restoring finds
+   * nothing and changes nothing.
+   */
+  protected boolean keepsPrevious() {
+    return false;
+  }
+
   /** The workload of the bundles the suite delivers. */
   protected WorkloadRef workload() {
     return WorkloadRef.of("contract", "vm-1");
@@ -137,6 +146,75 @@ public abstract class TransportContract {
   }
 
   @Test
+  void aFirstDeliveryHasNothingToRestore() {
+    Target target = deliveredInTurn("v1");
+    Map<String, DeliveredFile> before = readBack(target).orElseThrow();
+
+    assertThat(transport().restorePrevious(target, context(Stage.ROLLBACK))).isFalse();
+
+    assertThat(texts(readBack(target).orElseThrow())).isEqualTo(texts(before));
+  }
+
+  @Test
+  void restoringPutsBackTheReplacedBundleWholeOnce() {
+    Bundle v1 = bundle("v1");
+    Target target = deliveredInTurn("v1", "v2");
+
+    assertThat(transport().restorePrevious(target, context(Stage.ROLLBACK)))
+        .as("restored")
+        .isEqualTo(keepsPrevious());
+    assertThat(transport().restorePrevious(target, context(Stage.ROLLBACK)))
+        .as("restored a second time")
+        .isFalse();
+
+    Map<String, DeliveredFile> files = readBack(target).orElseThrow();
+    if (keepsPrevious()) {
+      assertThat(files.keySet())
+          .containsExactlyInAnyOrderElementsOf(v1.files().stream().map(BundleFile::path).toList());
+      for (BundleFile file : v1.files()) {
+        assertThat(files.get(file.path()).content()).as(file.path()).isEqualTo(file.content());
+        assertThat(files.get(file.path()).mode())
+            .as("mode of " + file.path())
+            .isEqualTo(file.mode());
+      }
+    } else {
+      assertThat(versionAt(target)).isEqualTo("VERSION=v2\n");
+    }
+  }
+
+  @Test
+  void discardingDropsTheKeptBundleAndKeepsTheNewOne() {
+    Target target = deliveredInTurn("v1", "v2");
+
+    transport().discardPrevious(target, context(Stage.LAUNCH));
+    transport().discardPrevious(target, context(Stage.LAUNCH));
+
+    assertThat(transport().restorePrevious(target, context(Stage.ROLLBACK))).isFalse();
+    assertThat(versionAt(target)).isEqualTo("VERSION=v2\n");
+  }
+
+  @Test
+  void aNewDeliveryKeepsOnlyTheBundleItReplaced() {
+    Target target = deliveredInTurn("v1", "v2", "v3");
+
+    boolean restored = transport().restorePrevious(target, context(Stage.ROLLBACK));
+
+    assertThat(restored).isEqualTo(keepsPrevious());
+    assertThat(versionAt(target)).isEqualTo(restored ? "VERSION=v2\n" : "VERSION=v3\n");
+    assertThat(transport().restorePrevious(target, context(Stage.ROLLBACK))).isFalse();
+  }
+
+  @Test
+  void removeAlsoDropsTheKeptBundle() {
+    Target target = deliveredInTurn("v1", "v2");
+
+    transport().remove(target, context(Stage.REMOVE_BUNDLE));
+
+    assertThat(transport().restorePrevious(target, context(Stage.ROLLBACK))).isFalse();
+    assertThat(readBack(target)).isEmpty();
+  }
+
+  @Test
   void describesDeliveryWithoutTheToken() {
     Target target = newTarget();
     Bundle bundle = bundle("v1");
@@ -144,6 +222,27 @@ public abstract class TransportContract {
     assertThat(plan).isNotEmpty();
     Canary.assertAbsent("describeDelivery", plan);
     assertThat(readBack(target)).as("describing must not deliver").isEmpty();
+  }
+
+  /** A new target to which the bundles of {@code versions} were delivered, in that order. */
+  private Target deliveredInTurn(String... versions) {
+    Target target = newTarget();
+    for (String version : versions) {
+      transport().deliver(bundle(version), target, context(Stage.DELIVER));
+    }
+    return target;
+  }
+
+  /** The version of the bundle {@code target} holds. */
+  private String versionAt(Target target) {
+    return readBack(target).orElseThrow().get("sidecar.env").text();
+  }
+
+  private static Map<String, String> texts(Map<String, DeliveredFile> files) {
+    Map<String, String> texts = new java.util.TreeMap<>();
+    files.forEach(
+        (path, file) -> texts.put(path, Integer.toOctalString(file.mode()) + " " + file.text()));
+    return texts;
   }
 
   private static byte[] bytes(String text) {

@@ -19,6 +19,11 @@ class InMemoryTransportContractTest extends TransportContract {
   }
 
   @Override
+  protected boolean keepsPrevious() {
+    return true;
+  }
+
+  @Override
   protected Target newTarget() {
     return Target.builder()
         .host("10.0.0." + targets.incrementAndGet())

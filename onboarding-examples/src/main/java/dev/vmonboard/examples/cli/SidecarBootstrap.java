@@ -272,7 +272,8 @@ public final class SidecarBootstrap implements Callable<Integer> {
         converter = Durations.class,
         description =
             "Time allowed on each VM for copying the bundle, for starting the proxy until it is"
-                + " ready, and for removing (default 2m each).")
+                + " ready (and for restoring the previous one when it is not), and for removing"
+                + " (default 2m each).")
     Duration timeout;
 
     @Option(
@@ -290,7 +291,12 @@ public final class SidecarBootstrap implements Callable<Integer> {
   /** The stages that work on the VM, which {@code --timeout} limits. */
   private static final List<Stage> REMOTE_STAGES =
       List.of(
-          Stage.DELIVER, Stage.LAUNCH, Stage.DELIVER_TOKEN, Stage.STOP_PROXY, Stage.REMOVE_BUNDLE);
+          Stage.DELIVER,
+          Stage.LAUNCH,
+          Stage.ROLLBACK,
+          Stage.DELIVER_TOKEN,
+          Stage.STOP_PROXY,
+          Stage.REMOVE_BUNDLE);
 
   private final PrintStream out;
   private final PrintStream err;

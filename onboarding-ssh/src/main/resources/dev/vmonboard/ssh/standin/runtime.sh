@@ -1,6 +1,8 @@
 #!/bin/sh
 # Stand-in container runtime (docker or podman) of an EmbeddedVm. Keeps one directory per
-# container under $STATE/containers and answers run/ps/inspect/rm/stop/start/logs like the real one.
+# container under $STATE/containers and answers run/ps/inspect/rm/stop/start/rename/logs like the
+# real one. A container told to exit at once when it was run (control exit-at-once-NAME) keeps that
+# nature: starting it again makes it exit again, as a real one re-run with its own config does.
 . '@TOOLS@/lib.sh'
 record_call "$@"
 C="$STATE/containers"
@@ -64,14 +66,31 @@ cmd_run() {
   echo "$id" >"$C/$name/id"
   echo "$image" >"$C/$name/image"
   if control "exit-at-once-$name" || control exit-at-once-all; then
-    echo exited >"$C/$name/status"
-    echo 1 >"$C/$name/exitcode"
-  else
-    echo running >"$C/$name/status"
-    echo 0 >"$C/$name/exitcode"
+    : >"$C/$name/exits-at-once"
   fi
+  begin "$name"
   [ "$detach" = 1 ] && echo "$id"
   return 0
+}
+
+# Starts the container's process: it runs, or exits at once with code 1 if it was made to.
+begin() {
+  if [ -f "$C/$1/exits-at-once" ]; then
+    echo exited >"$C/$1/status"
+    echo 1 >"$C/$1/exitcode"
+  else
+    echo running >"$C/$1/status"
+    echo 0 >"$C/$1/exitcode"
+  fi
+}
+
+# A stuck container (control rm-fails-NAME) can be neither removed nor stopped.
+stuck() {
+  if control "rm-fails-$1"; then
+    echo "Error response from daemon: cannot $2 container \"$1\": permission denied" >&2
+    return 0
+  fi
+  return 1
 }
 
 field() {
@@ -156,8 +175,7 @@ cmd_rm() {
       rc=1
       continue
     fi
-    if control "rm-fails-$n"; then
-      echo "Error response from daemon: could not remove container \"$n\": permission denied" >&2
+    if stuck "$n" remove; then
       rc=1
       continue
     fi
@@ -172,8 +190,9 @@ cmd_rm() {
   return $rc
 }
 
-cmd_set_status() {
-  status=$1
+# stop/kill (the process ends) and start/restart (it runs again with the container's own config).
+cmd_stop_start() {
+  verb=$1
   shift
   rc=0
   for n in "$@"; do
@@ -183,10 +202,40 @@ cmd_set_status() {
       rc=1
       continue
     fi
-    echo "$status" >"$C/$n/status"
+    case $verb in
+      stop)
+        if stuck "$n" stop; then rc=1; continue; fi
+        [ "$(field "$n" status)" != running ] || echo 0 >"$C/$n/exitcode"
+        echo exited >"$C/$n/status" ;;
+      start) [ "$(field "$n" status)" = running ] || begin "$n" ;;
+    esac
     echo "$n"
   done
   return $rc
+}
+
+cmd_rename() {
+  if [ $# -ne 2 ]; then
+    echo "\"$TOOL rename\" requires exactly 2 arguments." >&2
+    return 1
+  fi
+  if ! valid_name "$1" || [ ! -d "$C/$1" ]; then
+    no_such "$1"
+    return 1
+  fi
+  if [ "$1" = "$2" ]; then
+    echo "Error response from daemon: Renaming a container with the same name as its current name" >&2
+    return 1
+  fi
+  if ! valid_name "$2"; then
+    echo "Error response from daemon: Invalid container name ($2), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed." >&2
+    return 1
+  fi
+  if [ -d "$C/$2" ]; then
+    echo "Error response from daemon: Conflict. The container name \"/$2\" is already in use by container \"$(field "$2" id)\". You have to remove (or rename) that container to be able to reuse that name." >&2
+    return 1
+  fi
+  mv "$C/$1" "$C/$2"
 }
 
 sub=${1:-}
@@ -196,8 +245,9 @@ case $sub in
   inspect) cmd_inspect "$@" ;;
   ps) cmd_ps "$@" ;;
   rm) cmd_rm "$@" ;;
-  stop | kill) cmd_set_status exited "$@" ;;
-  start | restart) cmd_set_status running "$@" ;;
+  stop | kill) cmd_stop_start stop "$@" ;;
+  start | restart) cmd_stop_start start "$@" ;;
+  rename) cmd_rename "$@" ;;
   logs)
     n=$(for a in "$@"; do case $a in -*) ;; *) echo "$a" ;; esac; done | tail -n 1)
     if [ ! -d "$C/$n" ]; then no_such "$n"; exit 1; fi
