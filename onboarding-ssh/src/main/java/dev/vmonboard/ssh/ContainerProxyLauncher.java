@@ -47,6 +47,9 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
   /** Appended to the container's name to name the old container a launch keeps stopped. */
   private static final String KEPT = "-vmonboard-previous";
 
+  /** What {@link VmSession#keptAside} notes for the container a launch set aside. */
+  private static final String KEPT_CONTAINER = "container";
+
   private static final String DOWN_HINT =
       "the proxy container exited: read its logs above; check the image and the bundle";
 
@@ -108,19 +111,23 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
         "    rt rename \"$name\" \"$kept\" >/dev/null || {",
         "      rt start \"$name\" >/dev/null",
         "      fail 31 \"cannot keep the old container $name aside as $kept\"",
-        "    } ;;",
+        "    }",
+        "    say kept ;;",
         "  *) rt rm -f \"$name\" >/dev/null || fail 31 \"cannot remove the old container $name\" ;;",
         "esac",
         "rt "
             + Shell.join(spec.runArguments(configDir))
             + " >/dev/null || fail 32 \"$runtime run exited with code $?\"");
     appendWait(script);
+    VmSession session = VmSession.of(connector, target, context);
     return readiness.launch(
-        VmSession.of(connector, target, context),
+        session,
         "container " + spec.containerName(),
         script,
         context,
-        code -> hint(code, target, configDir, DOWN_HINT));
+        code -> hint(code, target, configDir, DOWN_HINT),
+        // Nothing set aside (a first start): the run's discard then costs no round trip.
+        said -> session.keptAside(KEPT_CONTAINER, said.contains("kept")));
   }
 
   /**
@@ -133,6 +140,10 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
    */
   @Override
   public boolean restorePrevious(Bundle bundle, Target target, StageContext context) {
+    VmSession session = VmSession.of(connector, target, context);
+    if (session.nothingKeptAside(KEPT_CONTAINER)) {
+      return false;
+    }
     ContainerLaunch spec = spec(bundle, context);
     String configDir = ConfigDir.of(target, context).path();
     RemoteScript script =
@@ -147,29 +158,37 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
         "rt rename \"$kept\" \"$name\" >/dev/null || fail 38 \"cannot rename $kept back to $name\"",
         "rt start \"$name\" >/dev/null || fail 38 \"$runtime start exited with code $?\"");
     appendWait(script);
-    return readiness
-        .restore(
-            VmSession.of(connector, target, context),
-            "container " + spec.containerName(),
-            script,
-            context,
-            code ->
-                hint(
-                    code,
-                    target,
-                    configDir,
-                    "the previous proxy container exited too: " + DOWN_HINT))
-        .isPresent();
+    boolean restored =
+        readiness
+            .restore(
+                session,
+                "container " + spec.containerName(),
+                script,
+                context,
+                code ->
+                    hint(
+                        code,
+                        target,
+                        configDir,
+                        "the previous proxy container exited too: " + DOWN_HINT))
+            .isPresent();
+    session.releasedAside(KEPT_CONTAINER);
+    return restored;
   }
 
   /** Removes the container kept for {@link #restorePrevious}; none kept is fine. */
   @Override
   public void discardPrevious(Bundle bundle, Target target, StageContext context) {
+    VmSession session = VmSession.of(connector, target, context);
+    if (session.nothingKeptAside(KEPT_CONTAINER)) {
+      return;
+    }
     ContainerLaunch spec = spec(bundle, context);
     RemoteScript script = script(spec, context);
     appendRemoval(script, "kept", "the kept container");
     script.lines("say discarded");
     runRemoval("remove the kept container " + spec.containerName() + KEPT, script, target, context);
+    session.releasedAside(KEPT_CONTAINER);
   }
 
   /**

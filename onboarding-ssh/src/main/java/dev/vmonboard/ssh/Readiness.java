@@ -4,8 +4,10 @@ import dev.vmonboard.core.ProxyStatus;
 import dev.vmonboard.core.StageContext;
 import dev.vmonboard.core.StageException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.IntFunction;
 import java.util.regex.Pattern;
 
@@ -112,7 +114,21 @@ final class Readiness {
       RemoteScript script,
       StageContext context,
       IntFunction<String> hint) {
-    return start(session, "start the proxy ", "starting ", what, script, context, hint)
+    return launch(session, what, script, context, hint, said -> {});
+  }
+
+  /**
+   * As {@link #launch(VmSession, String, RemoteScript, StageContext, IntFunction)}, and hands the
+   * lines the script said before {@code ready} (such as {@code kept}) to {@code said}.
+   */
+  ProxyStatus launch(
+      VmSession session,
+      String what,
+      RemoteScript script,
+      StageContext context,
+      IntFunction<String> hint,
+      Consumer<List<String>> said) {
+    return start(session, "start the proxy ", "starting ", what, script, context, hint, said)
         .orElseThrow();
   }
 
@@ -135,7 +151,8 @@ final class Readiness {
         what,
         script,
         context,
-        hint);
+        hint,
+        said -> {});
   }
 
   private Optional<ProxyStatus> start(
@@ -145,17 +162,23 @@ final class Readiness {
       String what,
       RemoteScript script,
       StageContext context,
-      IntFunction<String> hint) {
+      IntFunction<String> hint,
+      Consumer<List<String>> said) {
     long started = System.nanoTime();
     context.progress(doing + what + " and waiting until it answers ready");
     ExecResult result = session.run(task + what, script, execLimit(), context);
+    List<String> lines = result.stdoutText().strip().lines().toList();
     if (result.exitCode() != 0) {
+      // What the script did before it failed (such as setting the old proxy aside) still counts.
+      said.accept(lines);
       throw session.failure(task + what, result, context, false, hint.apply(result.exitCode()));
     }
-    if (result.stdoutText().strip().equals("none")) {
+    String last = lines.isEmpty() ? "" : lines.get(lines.size() - 1);
+    if (last.equals("none")) {
       return Optional.empty();
     }
-    return Optional.of(ready(what, result, started));
+    said.accept(lines.subList(0, Math.max(0, lines.size() - 1)));
+    return Optional.of(ready(what, last, started));
   }
 
   /** Runs a status script and returns its output; a failure is transient. */
@@ -169,8 +192,7 @@ final class Readiness {
   }
 
   /** The status of a successful launch from its output ({@code ready N}). */
-  private static ProxyStatus ready(String what, ExecResult result, long startedNanos) {
-    String out = result.stdoutText().strip();
+  private static ProxyStatus ready(String what, String out, long startedNanos) {
     String probes = out.startsWith("ready ") ? out.substring(6).strip() : "";
     int count = probes.matches("\\d{1,9}") ? Integer.parseInt(probes) + 1 : 1;
     long millis = (System.nanoTime() - startedNanos) / 1_000_000;

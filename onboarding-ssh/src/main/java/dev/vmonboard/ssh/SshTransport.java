@@ -53,6 +53,11 @@ public final class SshTransport implements Transport {
   private static final Duration DELIVERY_LIMIT = Duration.ofMinutes(5);
   private static final SecureRandom RANDOM = new SecureRandom();
 
+  /** What {@link VmSession#keptAside} notes for the bundle a delivery replaced. */
+  private static final String KEPT_BUNDLE = "bundle";
+
+  private static final String DELIVERED_KEPT = "delivered kept";
+
   private final SshConnector connector;
 
   private SshTransport(SshConnector connector) {
@@ -82,8 +87,10 @@ public final class SshTransport implements Transport {
         "rm -rf -- \"$prev\" 2>/dev/null",
         "if [ -e \"$prev\" ]; then rm -rf -- \"$old\"; elif [ -d \"$old\" ]; then mv -- \"$old\""
             + " \"$prev\"; fi",
-        "say delivered");
-    run("deliver the bundle", script, target, context, "delivered");
+        "if [ -e \"$prev\" ]; then say delivered kept; else say delivered; fi");
+    String said = run("deliver the bundle", script, target, context, "delivered", DELIVERED_KEPT);
+    // A first delivery keeps nothing: the run's discard (or restore) then costs no round trip.
+    VmSession.of(connector, target, context).keptAside(KEPT_BUNDLE, said.equals(DELIVERED_KEPT));
   }
 
   /**
@@ -97,23 +104,35 @@ public final class SshTransport implements Transport {
    */
   @Override
   public boolean restorePrevious(Target target, StageContext context) {
+    VmSession session = VmSession.of(connector, target, context);
+    if (session.nothingKeptAside(KEPT_BUNDLE)) {
+      return false;
+    }
     RemoteScript script =
         swapping(ConfigDir.of(target, context))
             .lines("[ -f \"$prev/" + MARKER + "\" ] || { say none; exit 0; }");
     appendSwapIn(script, "$prev", "failed bundle", "previous bundle");
     script.lines("say restored");
-    return run("restore the previous bundle", script, target, context, "restored", "none")
-        .equals("restored");
+    boolean restored =
+        run("restore the previous bundle", script, target, context, "restored", "none")
+            .equals("restored");
+    session.releasedAside(KEPT_BUNDLE);
+    return restored;
   }
 
   /** Deletes the bundle kept for {@link #restorePrevious}; none kept is fine. */
   @Override
   public void discardPrevious(Target target, StageContext context) {
+    VmSession session = VmSession.of(connector, target, context);
+    if (session.nothingKeptAside(KEPT_BUNDLE)) {
+      return;
+    }
     RemoteScript script =
         ConfigDir.of(target, context)
             .script()
             .lines("rm -rf -- \"$prev\" || fail 26 \"cannot delete $prev\"", "say discarded");
     run("drop the previous bundle", script, target, context, "discarded");
+    session.releasedAside(KEPT_BUNDLE);
   }
 
   /**

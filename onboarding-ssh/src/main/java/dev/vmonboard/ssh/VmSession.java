@@ -4,6 +4,8 @@ import dev.vmonboard.core.StageContext;
 import dev.vmonboard.core.StageException;
 import dev.vmonboard.core.Target;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -25,6 +27,10 @@ final class VmSession implements AutoCloseable {
   private RemoteShell shell;
   private int connections;
   private int channels;
+  private int scripts;
+
+  /** What this run's scripts set aside for a rollback (true) or found nothing to set aside for. */
+  private final Map<String, Boolean> keptAside = new HashMap<>();
 
   private VmSession(SshConnector connector, Target target) {
     this.connector = connector;
@@ -40,6 +46,30 @@ final class VmSession implements AutoCloseable {
         + target.port()
         + ": "
         + what;
+  }
+
+  /**
+   * Notes whether a script of this run that replaces {@code what} (the bundle, the container) set
+   * the old one aside for a rollback. Once set aside, it counts as kept (a retried launch that
+   * finds nothing more to set aside does not forget it) until {@link #releasedAside} says it is
+   * gone.
+   */
+  synchronized void keptAside(String what, boolean kept) {
+    keptAside.merge(what, kept, Boolean::logicalOr);
+  }
+
+  /** Notes that what was set aside of {@code what} was restored or dropped. */
+  synchronized void releasedAside(String what) {
+    keptAside.put(what, false);
+  }
+
+  /**
+   * Whether this run knows that nothing of {@code what} is set aside, so that dropping or restoring
+   * it needs no round trip to the VM. False when this run has not said (e.g. a stage called on its
+   * own): the VM is then asked.
+   */
+  synchronized boolean nothingKeptAside(String what) {
+    return Boolean.FALSE.equals(keptAside.get(what));
   }
 
   /** The run's session with {@code target}; the first caller's connector opens it. */
@@ -68,6 +98,7 @@ final class VmSession implements AutoCloseable {
         shell = null;
         shell = c.openShell(what);
       }
+      scripts++;
       return shell.run(what, script, timeout.isZero() ? Duration.ofMillis(1) : timeout);
     } catch (SshException e) {
       throw StageException.transientFailure(
@@ -123,6 +154,11 @@ final class VmSession implements AutoCloseable {
         hint,
         transientFailure,
         null);
+  }
+
+  /** How many scripts this run sent to the VM: one round trip each. */
+  synchronized int scriptsRun() {
+    return scripts;
   }
 
   /** How many SSH connections this run opened (1 unless one dropped). */

@@ -76,6 +76,40 @@ class ContainerProxyLauncherTest {
   }
 
   @Test
+  void dropsWhatAnUpdateSetAsideAndSpendsNoRoundTripWhenAFirstStartSetNothingAside()
+      throws Exception {
+    TestVm vm = vm(EmbeddedVm.HttpClient.CURL);
+    Target target = vm.newTarget();
+    SshTransport transport = SshTransport.using(vm.connector);
+    ContainerProxyLauncher launcher = launcher(vm).build();
+    Bundle first = Bundles.container("v1");
+    Bundle update = Bundles.container("v2");
+
+    StageContext.Standalone firstRun = context();
+    transport.deliver(first, target, firstRun);
+    launcher.launch(first, target, firstRun);
+    transport.discardPrevious(target, firstRun);
+    launcher.discardPrevious(first, target, firstRun);
+    assertThat(VmSession.of(vm.connector, target, firstRun).scriptsRun())
+        .as("delivery and launch only: nothing was set aside, so nothing is dropped")
+        .isEqualTo(2);
+
+    StageContext.Standalone updateRun = context();
+    transport.deliver(update, target, updateRun);
+    launcher.launch(update, target, updateRun);
+    assertThat(vm.vm.containers()).containsKey(KEPT);
+    Path configDir = Path.of(target.configDir());
+    assertThat(configDir.resolveSibling("." + configDir.getFileName() + ".vmonboard-previous"))
+        .isDirectory();
+    transport.discardPrevious(target, updateRun);
+    launcher.discardPrevious(update, target, updateRun);
+    assertThat(VmSession.of(vm.connector, target, updateRun).scriptsRun()).isEqualTo(4);
+    assertThat(vm.vm.containers()).containsOnlyKeys("istio-proxy");
+    assertThat(configDir.resolveSibling("." + configDir.getFileName() + ".vmonboard-previous"))
+        .doesNotExist();
+  }
+
+  @Test
   void deliversStartsVerifiesAndRemovesInOneConnectionAndOneChannel() throws Exception {
     TestVm vm = vm(EmbeddedVm.HttpClient.CURL);
     Target target = vm.newTarget();
