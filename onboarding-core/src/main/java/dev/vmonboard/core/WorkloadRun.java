@@ -210,14 +210,31 @@ final class WorkloadRun {
       throw rollBack(stages, bundle, ready.target(), launchStopped);
     }
     result.proxyStatus(status);
+    // One clean-up for both (one hand-over to a stage thread, not two); the proxy's copy is
+    // dropped even when the bundle's could not be.
     stages.bestEffort(
         Stage.LAUNCH,
-        "drop the previous bundle kept for a rollback",
-        ctx -> settings.transport().discardPrevious(ready.target(), ctx));
-    stages.bestEffort(
-        Stage.LAUNCH,
-        "drop the previous proxy kept for a rollback",
-        ctx -> settings.launcher().discardPrevious(bundle, ready.target(), ctx));
+        "drop the previous bundle and proxy kept for a rollback",
+        ctx -> {
+          RuntimeException failure = null;
+          try {
+            settings.transport().discardPrevious(ready.target(), ctx);
+          } catch (RuntimeException e) {
+            failure = e;
+          }
+          try {
+            settings.launcher().discardPrevious(bundle, ready.target(), ctx);
+          } catch (RuntimeException e) {
+            if (failure == null) {
+              failure = e;
+            } else {
+              failure.addSuppressed(e);
+            }
+          }
+          if (failure != null) {
+            throw failure;
+          }
+        });
     record(stages, record);
     return Outcome.SUCCEEDED;
   }

@@ -282,7 +282,7 @@ class RollbackTest {
     StageResult launch = result.stage(Stage.LAUNCH).orElseThrow();
     assertThat(launch.outcome()).isEqualTo(StageResult.Outcome.SUCCEEDED);
     assertThat(launch.detail().orElseThrow())
-        .contains("could not drop the previous bundle kept for a rollback")
+        .contains("could not drop the previous bundle and proxy kept for a rollback")
         .contains("read-only file system");
     assertThat(listener.events(OnboardingEvent.StageProgress.class))
         .anySatisfy(
