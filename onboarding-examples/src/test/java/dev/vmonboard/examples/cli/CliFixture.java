@@ -1,6 +1,9 @@
 package dev.vmonboard.examples.cli;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.vmonboard.core.BootstrapAnnotation;
+import dev.vmonboard.core.testing.Canary;
 import dev.vmonboard.examples.support.DemoKeys;
 import dev.vmonboard.k8s.EmbeddedIstioCluster;
 import dev.vmonboard.ssh.EmbeddedVm;
@@ -169,9 +172,24 @@ final class CliFixture implements AutoCloseable {
               return answers.isEmpty() ? null : answers.remove(0).toCharArray();
             },
             home);
-    return new Run(
-        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8), prompts);
+    Run run =
+        new Run(
+            code,
+            out.toString(StandardCharsets.UTF_8),
+            err.toString(StandardCharsets.UTF_8),
+            prompts);
+    // Whatever a run did or failed to do, its output holds no token (the embedded cluster's are
+    // JWTs), no canary and none of the secrets typed at its prompts.
+    assertThat(run.all()).as("output of " + run).doesNotContainPattern(JWT);
+    Canary.assertAbsent("sidecar-bootstrap output", run.all());
+    for (String secret : secrets) {
+      assertThat(run.all()).as("output").doesNotContain(secret);
+    }
+    return run;
   }
+
+  /** The start of a JSON web token: what a leaked bootstrap token would look like. */
+  static final String JWT = "eyJ[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.";
 
   /** The arguments that point the command at the fixture's cluster, key and known_hosts. */
   List<String> cluster() {

@@ -16,8 +16,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** The command line against the embedded cluster and embedded VMs, over real SSH. */
 class SidecarBootstrapTest {
 
-  private static final String JWT = "eyJ[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.";
-
   @TempDir Path dir;
   private CliFixture fixture;
 
@@ -56,7 +54,6 @@ class SidecarBootstrapTest {
         .contains("proxy started")
         .containsPattern("start +vms/vm-2")
         .containsPattern("\\[\\d/3\\] ok +vms/vm-2 +SUCCEEDED");
-    assertThat(run.all()).doesNotContainPattern(JWT);
 
     CliFixture.Run offboard =
         fixture.run(
@@ -154,7 +151,6 @@ class SidecarBootstrapTest {
         .containsPattern("vms/vm-1 +PLANNED");
     assertThat(CliFixture.configDir(fixture.vms.get(0))).doesNotExist();
     assertThat(fixture.vms.get(0).connectionsAccepted()).isZero();
-    assertThat(run.all()).doesNotContainPattern(JWT);
   }
 
   @Test
