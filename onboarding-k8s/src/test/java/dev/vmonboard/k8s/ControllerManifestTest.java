@@ -152,6 +152,7 @@ class ControllerManifestTest {
             .pipelineOptions(pipeline -> pipeline.retryPolicy(RetryPolicy.none()))
             .build()) {
       controller.start();
+      await().atMost(Duration.ofSeconds(20)).until(controller::isWatching);
       for (int i = 0; i < names.size(); i++) {
         Workload vm = KubernetesRegistrarTest.vm(names.get(i), "10.0.0." + (i + 1));
         registrar.register(

@@ -61,7 +61,8 @@ public final class ControllerDemo implements AutoCloseable {
    * Starts the cluster, {@code vmCount} VMs and the controller, plus {@code listener} for its
    * events.
    */
-  static ControllerDemo start(int vmCount, ControllerListener listener) throws IOException {
+  static ControllerDemo start(int vmCount, ControllerListener listener)
+      throws IOException, InterruptedException {
     EmbeddedIstioCluster cluster = EmbeddedIstioCluster.start();
     List<EmbeddedVm> vms = new ArrayList<>();
     try {
@@ -110,8 +111,11 @@ public final class ControllerDemo implements AutoCloseable {
               .listener(listener);
       ControllerDemo demo = new ControllerDemo(cluster, vms, builder);
       demo.controller.start();
+      // The embedded API server does not replay what happened between the controller's first
+      // list and its watch: entries are created once it watches.
+      demo.waitFor("the controller to watch", demo.controller::isWatching);
       return demo;
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | InterruptedException | RuntimeException e) {
       vms.forEach(EmbeddedVm::close);
       cluster.close();
       throw e;

@@ -160,6 +160,16 @@ public final class OnboardingController implements AutoCloseable {
     return session != null;
   }
 
+  /**
+   * Whether this replica is active and watches WorkloadEntries in every namespace it manages (its
+   * first list done, its watch open): entries created from now on reach it. Useful to a test or a
+   * demo that creates entries right after {@link #start()}.
+   */
+  public boolean isWatching() {
+    Session current = session;
+    return current != null && current.isWatching();
+  }
+
   /** Whether nothing is queued or being reconciled right now (inactive replicas are idle). */
   public boolean isIdle() {
     Session current = session;

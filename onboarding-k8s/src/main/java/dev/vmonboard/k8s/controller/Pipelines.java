@@ -60,6 +60,11 @@ final class Pipelines implements AutoCloseable {
     }
   }
 
+  /** Whether the credentials Secret, if there is one, is watched (its first list done). */
+  boolean isWatching() {
+    return secret == null || secret.isWatching();
+  }
+
   /**
    * The pipeline for the current credentials.
    *

@@ -67,6 +67,17 @@ final class Session implements AutoCloseable {
     scheduler.scheduleWithFixedDelay(this::tick, tick, tick, TimeUnit.MILLISECONDS);
   }
 
+  /**
+   * Whether an informer watches every namespace in scope (its first list done, its watch open) and
+   * the credentials Secret is watched, so that what is created from now on is seen.
+   */
+  boolean isWatching() {
+    int scope = settings.namespaces().isEmpty() ? 1 : settings.namespaces().size();
+    return informers.size() == scope
+        && informers.values().stream().allMatch(SharedIndexInformer::isWatching)
+        && pipelines.isWatching();
+  }
+
   /** Whether nothing is queued or being reconciled (for tests and benchmarks). */
   boolean isIdle() {
     return queue.isIdle();

@@ -83,7 +83,9 @@ class ControllerResilienceTest {
   @Test
   void twoReplicasWorkOneAtATimeAndTheSecondTakesOverWhenTheLeaderStops() {
     OnboardingController first = started(controller(cluster).leaderElection(election("first")));
-    await().atMost(WAIT).until(first::isActive);
+    // Entries are created only once the active replica watches (the mock API server does not
+    // replay what happened between an informer's list and its watch).
+    await().atMost(WAIT).until(first::isWatching);
     OnboardingController second = started(controller(cluster).leaderElection(election("second")));
 
     TestEntries.create(cluster, "vm-1", "10.0.0.1", true);
@@ -97,6 +99,7 @@ class ControllerResilienceTest {
 
     await().atMost(Duration.ofSeconds(5)).until(second::isActive);
     assertThat(lease().getSpec().getHolderIdentity()).isEqualTo("second");
+    await().atMost(WAIT).until(second::isWatching);
     TestEntries.create(cluster, "vm-2", "10.0.0.2", true);
     await().atMost(WAIT).until(() -> !results("vm-2", Outcome.SUCCEEDED).isEmpty());
     assertThat(
@@ -123,14 +126,16 @@ class ControllerResilienceTest {
             .withHttpClientFactory(new JdkHttpClientFactory())
             .build();
     closeables.add(client);
-    started(controller(KubernetesCluster.of(client)));
+    OnboardingController controller = started(controller(KubernetesCluster.of(client)));
+    await().atMost(WAIT).until(controller::isWatching);
     TestEntries.create(cluster, "vm-1", "10.0.0.1", true);
     await().atMost(WAIT).until(() -> !results("vm-1", Outcome.SUCCEEDED).isEmpty());
     int before = proxy.accepted();
 
     proxy.dropAll();
 
-    await().atMost(WAIT).until(() -> proxy.accepted() > before);
+    // Reconnected (a new connection through the proxy) and watching again.
+    await().atMost(WAIT).until(() -> proxy.accepted() > before && controller.isWatching());
     TestEntries.create(cluster, "vm-2", "10.0.0.2", true);
     await().atMost(WAIT).until(() -> !results("vm-2", Outcome.SUCCEEDED).isEmpty());
   }
@@ -138,15 +143,17 @@ class ControllerResilienceTest {
   @Test
   void handsTheSecretToTheFactoryAndWaitsForItWhenItIsMissing() {
     List<String> seen = new CopyOnWriteArrayList<>();
-    started(
-        controller(cluster)
-            .credentialsSecret("vmonboard", "vm-ssh")
-            .vmStages(
-                credentials -> {
-                  seen.add(credentials.user().orElse("?") + " " + credentials);
-                  credentials.require(VmCredentials.PRIVATE_KEY);
-                  return VmStages.of(transport, launcher);
-                }));
+    OnboardingController controller =
+        started(
+            controller(cluster)
+                .credentialsSecret("vmonboard", "vm-ssh")
+                .vmStages(
+                    credentials -> {
+                      seen.add(credentials.user().orElse("?") + " " + credentials);
+                      credentials.require(VmCredentials.PRIVATE_KEY);
+                      return VmStages.of(transport, launcher);
+                    }));
+    await().atMost(WAIT).until(controller::isWatching);
 
     TestEntries.create(cluster, "vm-1", "10.0.0.1", true);
 

@@ -79,6 +79,9 @@ class OnboardingControllerTest {
     OnboardingController controller = builder.build();
     controllers.add(controller);
     controller.start();
+    // The mock API server does not replay what happened between an informer's list and its
+    // watch: entries are created only once the watch is open.
+    await().atMost(WAIT).until(controller::isWatching);
     return controller;
   }
 
