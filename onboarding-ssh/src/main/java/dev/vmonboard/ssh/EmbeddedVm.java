@@ -325,6 +325,11 @@ public final class EmbeddedVm implements AutoCloseable {
     }
   }
 
+  /** The stand-in tools and their state (for the module's own tests and benchmarks). */
+  StandIns standIns() {
+    return standIns;
+  }
+
   @Override
   public String toString() {
     return "EmbeddedVm[" + host() + ":" + port() + ", root " + root + "]";

@@ -28,23 +28,35 @@ final class BenchmarkSetup implements AutoCloseable {
 
   final Path dir;
   final OpenSshServer sshd;
+  final EmbeddedVm embedded;
+  final int serverPort;
   final TcpRelay relay;
   final SshConnector connector;
   final int delayMillis;
 
-  private BenchmarkSetup(Path dir, int delayMillis) throws Exception {
+  private BenchmarkSetup(Path dir, int delayMillis, boolean embeddedServer) throws Exception {
     this.dir = dir;
     this.delayMillis = delayMillis;
     TestKeys.Key key = TestKeys.ed25519(dir);
-    this.sshd =
-        OpenSshServer.start(
-            Files.createDirectory(dir.resolve("sshd")), List.of(key.publicKeyLine()));
-    this.relay = TcpRelay.delaying(sshd.port(), delayMillis);
-    String line = sshd.knownHostsLine();
+    String line;
+    if (embeddedServer) {
+      this.sshd = null;
+      this.embedded = EmbeddedVm.builder().authorizedKey(key.publicKeyLine()).start();
+      this.serverPort = embedded.port();
+      line = embedded.knownHostsLine();
+    } else {
+      this.embedded = null;
+      this.sshd =
+          OpenSshServer.start(
+              Files.createDirectory(dir.resolve("sshd")), List.of(key.publicKeyLine()));
+      this.serverPort = sshd.port();
+      line = sshd.knownHostsLine();
+    }
+    this.relay = TcpRelay.delaying(serverPort, delayMillis);
     Path knownHosts =
         Files.write(
             dir.resolve("known_hosts"),
-            List.of(line, line.replace(":" + sshd.port() + " ", ":" + relay.port() + " ")));
+            List.of(line, line.replace(":" + serverPort + " ", ":" + relay.port() + " ")));
     this.connector =
         SshConnector.builder()
             .identity(key.identity())
@@ -52,8 +64,23 @@ final class BenchmarkSetup implements AutoCloseable {
             .build();
   }
 
+  /** One real OpenSSH {@code sshd}. */
   static BenchmarkSetup start(int delayMillis) throws Exception {
-    return new BenchmarkSetup(Files.createTempDirectory("vmonboard-bench-"), delayMillis);
+    return start(delayMillis, false);
+  }
+
+  /**
+   * With {@code embeddedServer}, an {@link EmbeddedVm} (Apache MINA SSHD in this JVM, the same
+   * stand-ins, real {@code sh}) instead of {@code sshd}: its CPU is then part of this JVM's.
+   */
+  static BenchmarkSetup start(int delayMillis, boolean embeddedServer) throws Exception {
+    return new BenchmarkSetup(
+        Files.createTempDirectory("vmonboard-bench-"), delayMillis, embeddedServer);
+  }
+
+  /** What serves the VMs, for the report. */
+  String serverName() {
+    return sshd != null ? sshdVersion() : "an embedded MINA SSHD VM (in this JVM)";
   }
 
   /**
@@ -67,7 +94,7 @@ final class BenchmarkSetup implements AutoCloseable {
 
   /** The port to reach sshd on: directly, or through the delaying relay. */
   int port(boolean delayed) {
-    return delayed ? relay.port() : sshd.port();
+    return delayed ? relay.port() : serverPort;
   }
 
   String network(boolean delayed) {
@@ -81,6 +108,9 @@ final class BenchmarkSetup implements AutoCloseable {
    * per-connection processes are reaped when their connection ends.
    */
   long serverCpuMillis() throws IOException {
+    if (sshd == null) {
+      return 0; // the embedded server's CPU is this JVM's
+    }
     String pid = Files.readString(dir.resolve("sshd/sshd.pid")).strip();
     String stat = Files.readString(Path.of("/proc", pid, "stat"));
     String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
@@ -101,7 +131,7 @@ final class BenchmarkSetup implements AutoCloseable {
 
   /** The stand-in runtime's containers are forgotten, so that every round starts alike. */
   void forgetContainers() throws IOException {
-    sshd.standIns().removeContainers();
+    (sshd != null ? sshd.standIns() : embedded.standIns()).removeContainers();
   }
 
   /** The typical test mesh with a Kubernetes CA: bundles of four files, as the old tool copied. */
@@ -158,7 +188,11 @@ final class BenchmarkSetup implements AutoCloseable {
   @Override
   public void close() throws IOException {
     relay.close();
-    sshd.close();
+    if (sshd != null) {
+      sshd.close();
+    } else {
+      embedded.close();
+    }
     try (Stream<Path> files = Files.walk(dir)) {
       for (Path path : files.sorted(Comparator.reverseOrder()).toList()) {
         Files.delete(path);

@@ -32,7 +32,9 @@ import java.util.concurrent.Future;
  * the CPU time per VM of the server side (sshd and everything it ran) and of this JVM. Not a test:
  * run it by hand (see the module README).
  *
- * <p>Arguments: {@code [vms (100)] [delayMillis (25)] [concurrencies (1,4,16,32)]}.
+ * <p>Arguments: {@code [vms (100)] [delayMillis (25)] [concurrencies (1,4,16,32)] [sshd|embedded
+ * (sshd)]}: {@code embedded} serves the VMs with an {@link EmbeddedVm} in this JVM instead of
+ * OpenSSH (the server's CPU is then counted in the JVM's column).
  */
 public final class FleetBenchmark {
 
@@ -46,13 +48,14 @@ public final class FleetBenchmark {
         Arrays.stream((args.length > 2 ? args[2] : "1,4,16,32").split(","))
             .mapToInt(Integer::parseInt)
             .toArray();
-    try (BenchmarkSetup setup = BenchmarkSetup.start(delay)) {
+    boolean embedded = args.length > 3 && args[3].equals("embedded");
+    try (BenchmarkSetup setup = BenchmarkSetup.start(delay, embedded)) {
       System.out.printf(
           Locale.ROOT,
           "%d VMs per round, %s on 127.0.0.1 (one config directory and container per VM);"
               + " JSch, one JVM; %d cores, load %.1f at the start.%n",
           vms,
-          BenchmarkSetup.sshdVersion(),
+          setup.serverName(),
           Runtime.getRuntime().availableProcessors(),
           ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
       System.out.printf(
