@@ -40,7 +40,7 @@ public final class DemoKeys {
     }
   }
 
-  /** The private key in OpenSSH format ({@code -----BEGIN OPENSSH PRIVATE KEY-----}). */
+  /** The private key, in OpenSSH's own format; made in this JVM, never written to disk here. */
   public byte[] privateKeyOpenSsh() {
     return privateKey.clone();
   }
