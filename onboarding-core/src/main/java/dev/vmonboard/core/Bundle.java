@@ -117,7 +117,7 @@ public abstract class Bundle {
     }
     if (!hasToken()) {
       lines.add(
-          String.format("%04o", BundleFile.SECRET_MODE)
+          BundleFile.octal(BundleFile.SECRET_MODE)
               + " "
               + tokenPath()
               + " (bootstrap token, redacted)");

@@ -43,7 +43,13 @@ public abstract class BundleFile {
 
   /** The mode as four octal digits, e.g. {@code 0644}. */
   public final String octalMode() {
-    return String.format("%04o", mode());
+    return octal(mode());
+  }
+
+  /** {@code mode} as four octal digits ({@code 0644}), as {@code %04o} formats it. */
+  static String octal(int mode) {
+    String digits = Integer.toOctalString(mode);
+    return digits.length() >= 4 ? digits : "0000".substring(digits.length()) + digits;
   }
 
   /** A file that is not secret. */

@@ -4,11 +4,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
@@ -25,6 +24,8 @@ final class FleetRun {
   private final OnboardingResult.Operation operation;
   private int done;
   private int failed;
+  private int threads;
+  private int lent;
 
   FleetRun(
       PipelineSettings settings, List<WorkloadRef> refs, OnboardingResult.Operation operation) {
@@ -33,42 +34,61 @@ final class FleetRun {
     this.operation = operation;
   }
 
-  FleetResult run(Function<WorkloadRef, OnboardingResult> perWorkload) {
+  /**
+   * Runs {@code operation} on a run made by {@code newRun} for every workload, each run on one of
+   * {@code concurrency} worker threads from start to end (no hand-over between its stages).
+   */
+  FleetResult run(
+      Function<WorkloadRef, WorkloadRun> newRun,
+      Function<WorkloadRun, OnboardingResult> operation) {
     long start = System.nanoTime();
-    int threads = Math.max(1, Math.min(settings.concurrency(), refs.size()));
-    ExecutorService workers =
-        Executors.newFixedThreadPool(threads, StageRunner.daemonThreads("vmonboard-fleet-"));
-    List<Future<OnboardingResult>> futures = new ArrayList<>(refs.size());
+    threads = Math.max(1, Math.min(settings.concurrency(), refs.size()));
+    ThreadPoolExecutor workers =
+        new ThreadPoolExecutor(
+            threads,
+            threads,
+            0,
+            TimeUnit.MILLISECONDS,
+            new LinkedBlockingQueue<>(),
+            StageRunner.daemonThreads("vmonboard-fleet-"));
+    List<WorkloadRun> runs = new ArrayList<>(refs.size());
     try {
       for (WorkloadRef ref : refs) {
-        futures.add(
-            workers.submit(
-                () -> {
-                  OnboardingResult result = perWorkload.apply(ref);
-                  progress(result);
-                  return result;
-                }));
+        WorkloadRun run = newRun.apply(ref).whenAbandoned(() -> lend(workers));
+        run.finished()
+            .thenAccept(
+                result -> {
+                  if (run.started()) {
+                    progress(result);
+                  }
+                });
+        runs.add(run);
+        workers.execute(
+            () -> {
+              run.runHere(operation);
+              if (run.started() && run.wasAbandoned()) {
+                giveBack(workers);
+              }
+            });
+      }
+      boolean cancelled = false;
+      try {
+        CompletableFuture.allOf(
+                runs.stream().map(WorkloadRun::finished).toArray(CompletableFuture[]::new))
+            .get();
+      } catch (InterruptedException e) {
+        cancelled = true;
+        for (WorkloadRun run : runs) {
+          run.settleUnstarted(cancelledBeforeStart(run.ref()));
+          run.cancel();
+        }
+        workers.shutdownNow();
+      } catch (ExecutionException e) {
+        // a run's operation threw: reported as that workload's result below
       }
       List<OnboardingResult> results = new ArrayList<>(refs.size());
-      boolean cancelled = false;
-      for (int i = 0; i < refs.size(); i++) {
-        WorkloadRef ref = refs.get(i);
-        Future<OnboardingResult> future = futures.get(i);
-        if (cancelled) {
-          results.add(collectAfterCancel(ref, future));
-          continue;
-        }
-        try {
-          results.add(future.get());
-        } catch (InterruptedException e) {
-          cancelled = true;
-          for (Runnable notStarted : workers.shutdownNow()) {
-            ((Future<?>) notStarted).cancel(false);
-          }
-          results.add(collectAfterCancel(ref, future));
-        } catch (ExecutionException e) {
-          results.add(crashed(ref, e.getCause()));
-        }
+      for (WorkloadRun run : runs) {
+        results.add(collect(run));
       }
       if (cancelled) {
         Thread.currentThread().interrupt();
@@ -79,13 +99,42 @@ final class FleetRun {
     }
   }
 
-  private OnboardingResult collectAfterCancel(WorkloadRef ref, Future<OnboardingResult> future) {
+  /** The result of {@code run}; after a cancel, waits (for the grace a held stage gets) for it. */
+  private OnboardingResult collect(WorkloadRun run) {
     try {
-      return future.get(10, TimeUnit.SECONDS);
-    } catch (CancellationException | InterruptedException | TimeoutException e) {
-      return cancelledBeforeStart(ref);
+      return run.finished().get(10, TimeUnit.SECONDS);
+    } catch (InterruptedException | TimeoutException e) {
+      return cancelledBeforeStart(run.ref());
     } catch (ExecutionException e) {
-      return crashed(ref, e.getCause());
+      return crashed(run.ref(), e.getCause());
+    }
+  }
+
+  /**
+   * Lends the fleet one more worker while an abandoned run holds one, so that the fleet keeps its
+   * concurrency; {@link #giveBack} returns it once the held thread is free again (the two may come
+   * in either order).
+   */
+  private void lend(ThreadPoolExecutor workers) {
+    resize(workers, 1);
+  }
+
+  private void giveBack(ThreadPoolExecutor workers) {
+    resize(workers, -1);
+  }
+
+  private synchronized void resize(ThreadPoolExecutor workers, int delta) {
+    lent += delta;
+    int size = Math.max(1, threads + lent);
+    if (workers.isShutdown()) {
+      return;
+    }
+    if (size > workers.getMaximumPoolSize()) {
+      workers.setMaximumPoolSize(size);
+      workers.setCorePoolSize(size);
+    } else {
+      workers.setCorePoolSize(size);
+      workers.setMaximumPoolSize(size);
     }
   }
 

@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.function.Function;
 
 /**
@@ -35,6 +37,9 @@ import java.util.function.Function;
  * a fleet run never stops at the first failure. A pipeline is immutable and thread-safe.
  */
 public final class OnboardingPipeline {
+
+  private static final Executor RUN_THREADS =
+      Executors.newCachedThreadPool(StageRunner.daemonThreads("vmonboard-run-"));
 
   private final PipelineSettings settings;
   private final boolean dryRun;
@@ -68,7 +73,7 @@ public final class OnboardingPipeline {
 
   /** Onboards the registered workload {@code ref}: resolve, token, delivery, proxy start. */
   public OnboardingResult onboard(WorkloadRef ref) {
-    return new WorkloadRun(settings, newMeshMemo(), dryRun, runDeadline(), ref).onboard();
+    return single(ref, WorkloadRun::onboard);
   }
 
   /**
@@ -76,9 +81,7 @@ public final class OnboardingPipeline {
    * Every value is checked before anything is registered.
    */
   public OnboardingResult onboard(Registration registration) {
-    return new WorkloadRun(
-            settings, newMeshMemo(), dryRun, runDeadline(), registration.workload().ref())
-        .onboard(registration);
+    return single(registration.workload().ref(), run -> run.onboard(registration));
   }
 
   /**
@@ -86,7 +89,7 @@ public final class OnboardingPipeline {
    * order. Parts already gone are fine; a workload no longer registered ends {@code UNCHANGED}.
    */
   public OnboardingResult offboard(WorkloadRef ref) {
-    return new WorkloadRun(settings, newMeshMemo(), dryRun, runDeadline(), ref).offboard();
+    return single(ref, WorkloadRun::offboard);
   }
 
   /**
@@ -95,7 +98,7 @@ public final class OnboardingPipeline {
    * whose token is still fresh ends {@code UNCHANGED}.
    */
   public OnboardingResult refreshToken(WorkloadRef ref) {
-    return new WorkloadRun(settings, newMeshMemo(), dryRun, runDeadline(), ref).refreshToken();
+    return single(ref, WorkloadRun::refreshToken);
   }
 
   /** {@link #refreshToken} for every workload in {@code refs}, bounded and past failures. */
@@ -110,8 +113,7 @@ public final class OnboardingPipeline {
 
   /** Offboards {@code workload} as given, for a VM whose registration may already be gone. */
   public OnboardingResult offboard(Workload workload) {
-    return new WorkloadRun(settings, newMeshMemo(), dryRun, runDeadline(), workload.ref())
-        .offboard(workload);
+    return single(workload.ref(), run -> run.offboard(workload));
   }
 
   /**
@@ -171,7 +173,18 @@ public final class OnboardingPipeline {
     Optional<Instant> deadline = runDeadline();
     return new FleetRun(
             settings, List.copyOf(refs), dryRun ? OnboardingResult.Operation.PLAN : kind)
-        .run(ref -> operation.apply(new WorkloadRun(settings, mesh, dryRun, deadline, ref)));
+        .run(ref -> new WorkloadRun(settings, mesh, dryRun, deadline, ref), operation);
+  }
+
+  /**
+   * Runs {@code operation} for {@code ref} on a run thread while the caller waits: a stage that
+   * ignores its interrupt holds that thread, never the caller's.
+   */
+  private OnboardingResult single(
+      WorkloadRef ref, Function<WorkloadRun, OnboardingResult> operation) {
+    WorkloadRun run = new WorkloadRun(settings, newMeshMemo(), dryRun, runDeadline(), ref);
+    RUN_THREADS.execute(() -> run.runHere(operation));
+    return run.awaitResult();
   }
 
   private MeshMemo newMeshMemo() {

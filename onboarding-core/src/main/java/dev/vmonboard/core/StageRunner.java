@@ -7,14 +7,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -22,36 +17,40 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * Runs the stages of one workload's run: each attempt on a stage thread bounded by the stage's
- * timeout (and the run's deadline), transient failures retried with backoff, every attempt reported
- * as events and summed up as a {@link StageResult}.
+ * Runs the stages of one workload's run, on the run's thread: each attempt watched by the {@link
+ * StageWatchdog} against the stage's timeout (and the run's deadline), transient failures retried
+ * with backoff, every attempt reported as events and summed up as a {@link StageResult}.
  */
 final class StageRunner {
 
   private static final Logger LOG = LoggerFactory.getLogger(StageRunner.class);
-
-  private static final ExecutorService STAGE_THREADS =
-      Executors.newCachedThreadPool(daemonThreads("vmonboard-stage-"));
 
   private final PipelineSettings settings;
   private final WorkloadRef workload;
   private final Optional<Instant> runDeadline;
   private final SharedResources resources;
   private final Redactor redactor;
+  private final BooleanSupplier cancelled;
+  private final Consumer<RunStopped> abandoned;
   private final List<StageResult> results = new ArrayList<>();
-  private String host;
+  private volatile String host;
+  private volatile StageWatchdog.Watch current;
 
   StageRunner(
       PipelineSettings settings,
       WorkloadRef workload,
       Optional<Instant> runDeadline,
       SharedResources resources,
-      Redactor redactor) {
+      Redactor redactor,
+      BooleanSupplier cancelled,
+      Consumer<RunStopped> abandoned) {
     this.settings = settings;
     this.workload = workload;
     this.runDeadline = runDeadline;
     this.resources = resources;
     this.redactor = redactor;
+    this.cancelled = cancelled;
+    this.abandoned = abandoned;
   }
 
   /** The host of the VM, once known: named in failures of stages that reach the VM. */
@@ -59,12 +58,12 @@ final class StageRunner {
     this.host = host;
   }
 
-  List<StageResult> results() {
+  synchronized List<StageResult> results() {
     return List.copyOf(results);
   }
 
   /** Records a stage that was not needed. */
-  void skipped(Stage stage, String why) {
+  synchronized void skipped(Stage stage, String why) {
     results.add(
         StageResult.builder()
             .stage(stage)
@@ -79,6 +78,8 @@ final class StageRunner {
    * Runs {@code action} as {@code stage}.
    *
    * @throws RunStopped when the stage finally fails, times out or is cancelled
+   * @throws StageWatchdog.Abandoned when an attempt ignored its interrupt and the run was reported
+   *     as ended without it
    */
   <T> T run(Stage stage, Function<StageContext, T> action) {
     long stageStart = System.nanoTime();
@@ -90,101 +91,118 @@ final class StageRunner {
       boolean runDeadlineBinds = runDeadline.isPresent() && deadline.equals(runDeadline.get());
       emit(new OnboardingEvent.StageStarted(workload, stage, attempt, Instant.now()));
       long attemptStart = System.nanoTime();
-      String stageHost = reachesVm(stage) ? host : null;
-      Future<T> future = submit(stage, deadline, action);
-      try {
-        T value = future.get(nanosUntil(deadline), TimeUnit.NANOSECONDS);
+      int thisAttempt = attempt;
+      Attempt<T> ended =
+          attempt(
+              stage,
+              deadline,
+              action,
+              () ->
+                  abandoned.accept(
+                      stop(
+                          stage,
+                          thisAttempt,
+                          attemptStart,
+                          stageStart,
+                          interruptedOutcome(runDeadlineBinds),
+                          interruptedFailure(stage, runDeadlineBinds, true),
+                          false)));
+      if (ended.interrupted()) {
+        throw stop(
+            stage,
+            attempt,
+            attemptStart,
+            stageStart,
+            interruptedOutcome(runDeadlineBinds),
+            interruptedFailure(stage, runDeadlineBinds, false),
+            false);
+      }
+      if (ended.failure() == null) {
         Duration took = since(attemptStart);
         emit(new OnboardingEvent.StageSucceeded(workload, stage, attempt, took, Instant.now()));
         record(stage, StageResult.Outcome.SUCCEEDED, attempt, stageStart, null);
-        return value;
-      } catch (TimeoutException e) {
-        future.cancel(true);
-        if (runDeadlineBinds) {
-          throw stop(
-              stage,
-              attempt,
-              attemptStart,
-              stageStart,
-              StageResult.Outcome.CANCELLED,
-              located(stage, "the run's deadline passed", "allow the run more time", false, null),
-              false);
-        }
-        throw stop(
-            stage,
-            attempt,
-            attemptStart,
-            stageStart,
-            StageResult.Outcome.TIMED_OUT,
-            located(
-                stage,
-                "did not finish within " + human(settings.timeoutFor(stage)),
-                "check that the "
-                    + (stageHost != null ? "host" : "service")
-                    + " answers, or raise the stage timeout",
-                false,
-                null),
-            false);
-      } catch (InterruptedException e) {
-        future.cancel(true);
-        Thread.currentThread().interrupt();
-        throw stop(
-            stage,
-            attempt,
-            attemptStart,
-            stageStart,
-            StageResult.Outcome.CANCELLED,
-            located(stage, "cancelled", null, false, null),
-            false);
-      } catch (ExecutionException e) {
-        OnboardingException failure = locate(stage, e.getCause());
-        boolean retry = failure.isTransient() && attempt < settings.retryPolicy().maxAttempts();
-        if (!retry) {
-          throw stop(
-              stage, attempt, attemptStart, stageStart, StageResult.Outcome.FAILED, failure, false);
-        }
-        emit(
-            new OnboardingEvent.StageFailed(
-                workload, stage, attempt, since(attemptStart), failure, true, Instant.now()));
-        backoff(stage, attempt, stageStart, e.getCause());
+        return ended.value();
       }
+      OnboardingException failure = locate(stage, ended.failure());
+      boolean retry = failure.isTransient() && attempt < settings.retryPolicy().maxAttempts();
+      if (!retry) {
+        throw stop(
+            stage, attempt, attemptStart, stageStart, StageResult.Outcome.FAILED, failure, false);
+      }
+      emit(
+          new OnboardingEvent.StageFailed(
+              workload, stage, attempt, since(attemptStart), failure, true, Instant.now()));
+      backoff(stage, attempt, stageStart, ended.failure());
     }
+  }
+
+  /** How an attempt that was interrupted ends: cancelled (by the caller or the run's deadline). */
+  private StageResult.Outcome interruptedOutcome(boolean runDeadlineBinds) {
+    return cancelled.getAsBoolean() || runDeadlineBinds
+        ? StageResult.Outcome.CANCELLED
+        : StageResult.Outcome.TIMED_OUT;
+  }
+
+  private OnboardingException interruptedFailure(
+      Stage stage, boolean runDeadlineBinds, boolean abandoned) {
+    String leftBehind =
+        abandoned ? "; it ignored the interrupt, so the run stopped waiting for it" : "";
+    if (cancelled.getAsBoolean()) {
+      return located(stage, "cancelled" + leftBehind, null, false, null);
+    }
+    if (runDeadlineBinds) {
+      return located(
+          stage, "the run's deadline passed" + leftBehind, "allow the run more time", false, null);
+    }
+    return located(
+        stage,
+        "did not finish within " + human(settings.timeoutFor(stage)) + leftBehind,
+        "check that the "
+            + (reachesVm(stage) && host != null ? "host" : "service")
+            + " answers, or raise the stage timeout",
+        false,
+        null);
   }
 
   /**
    * Runs {@code action}, a clean-up that belongs to {@code stage} (which has already succeeded) and
-   * must not fail the run: once, on a stage thread, within the stage's timeout and the run's
-   * deadline. When it fails or does not finish, the run goes on: the failure is logged as a
-   * warning, reported as progress of the stage and added to the stage's result as its detail.
+   * must not fail the run: once, within the stage's timeout and the run's deadline. When it fails
+   * or does not finish, the run goes on: the failure is logged as a warning, reported as progress
+   * of the stage and added to the stage's result as its detail. (A clean-up that ignores its
+   * interrupt holds the run's thread: the run is then reported as failed at {@code stage}.)
    *
    * @param what what the clean-up does, in a few words ("drop the previous bundle")
    */
   void bestEffort(Stage stage, String what, Consumer<StageContext> action) {
     Instant deadline = deadline(stage);
     String problem;
-    if (Thread.currentThread().isInterrupted() || !Instant.now().isBefore(deadline)) {
+    if (cancelled.getAsBoolean()
+        || Thread.currentThread().isInterrupted()
+        || !Instant.now().isBefore(deadline)) {
       problem = "not done: the run was cancelled or its deadline passed";
     } else {
-      Future<Void> future =
-          submit(
+      Attempt<Void> ended =
+          attempt(
               stage,
               deadline,
               context -> {
                 action.accept(context);
                 return null;
+              },
+              () -> {
+                String stuck = "could not " + what + ": it ignored the interrupt at its deadline";
+                annotate(stage, stuck);
+                abandoned.accept(
+                    new RunStopped(
+                        located(stage, stuck, "raise the stage timeout", false, null),
+                        StageResult.Outcome.FAILED));
               });
-      try {
-        future.get(nanosUntil(deadline), TimeUnit.NANOSECONDS);
+      if (ended.interrupted()) {
+        problem = cancelled.getAsBoolean() ? "cancelled" : "did not finish in time";
+      } else if (ended.failure() != null) {
+        problem = locate(stage, ended.failure()).problem();
+      } else {
         return;
-      } catch (TimeoutException e) {
-        future.cancel(true);
-        problem = "did not finish in time";
-      } catch (InterruptedException e) {
-        future.cancel(true);
-        Thread.currentThread().interrupt();
-        problem = "cancelled";
-      } catch (ExecutionException e) {
-        problem = locate(stage, e.getCause()).problem();
       }
     }
     String warning = "could not " + what + ": " + redactor.redact(problem);
@@ -197,7 +215,7 @@ final class StageRunner {
    * Adds {@code detail} to the detail of {@code stage}'s latest result (what it did, or a warning
    * about a clean-up that belongs to it).
    */
-  void annotate(Stage stage, String detail) {
+  synchronized void annotate(Stage stage, String detail) {
     for (int i = results.size() - 1; i >= 0; i--) {
       StageResult recorded = results.get(i);
       if (recorded.stage() == stage) {
@@ -209,8 +227,23 @@ final class StageRunner {
     throw new IllegalStateException(stage + " has no result to annotate");
   }
 
-  /** Starts one attempt of {@code stage} on a stage thread, with its context and logging keys. */
-  private <T> Future<T> submit(Stage stage, Instant deadline, Function<StageContext, T> action) {
+  /** Interrupts the attempt in progress, if any: the run was cancelled. */
+  void cancelCurrentAttempt() {
+    StageWatchdog.Watch watch = current;
+    if (watch != null) {
+      watch.cancel();
+    }
+  }
+
+  /** What one attempt gave: its value or its failure, or that it was interrupted. */
+  private record Attempt<T>(T value, Throwable failure, boolean interrupted) {}
+
+  /**
+   * Runs one attempt of {@code stage} on this thread, watched: interrupted at {@code deadline} (or
+   * when the run is cancelled) and, if it ignores that, abandoned with {@code abandon}.
+   */
+  private <T> Attempt<T> attempt(
+      Stage stage, Instant deadline, Function<StageContext, T> action, Runnable abandon) {
     StageContext context =
         new DefaultStageContext(
             workload,
@@ -222,19 +255,34 @@ final class StageRunner {
                     new OnboardingEvent.StageProgress(
                         workload, stage, redactor.redact(message), Instant.now())));
     String stageHost = reachesVm(stage) ? host : null;
-    return STAGE_THREADS.submit(
-        () -> {
-          MDC.put("workload", workload.toString());
-          MDC.put("stage", stage.name());
-          if (stageHost != null) {
-            MDC.put("host", stageHost);
-          }
-          try {
-            return action.apply(context);
-          } finally {
-            MDC.clear();
-          }
-        });
+    StageWatchdog.Watch watch =
+        StageWatchdog.start(System.nanoTime() + nanosUntil(deadline), abandon);
+    current = watch;
+    if (cancelled.getAsBoolean()) {
+      watch.cancel();
+    }
+    MDC.put("workload", workload.toString());
+    MDC.put("stage", stage.name());
+    if (stageHost != null) {
+      MDC.put("host", stageHost);
+    }
+    T value = null;
+    Throwable failure = null;
+    try {
+      value = action.apply(context);
+    } catch (Throwable e) { // an Error in a stage is reported like any defect of the stage
+      failure = e;
+    } finally {
+      MDC.remove("workload");
+      MDC.remove("stage");
+      MDC.remove("host");
+      current = null;
+    }
+    boolean interrupted = watch.end();
+    if (interrupted && !cancelled.getAsBoolean()) {
+      Thread.interrupted(); // the watchdog's, for this attempt only
+    }
+    return new Attempt<>(value, failure, interrupted);
   }
 
   /** When an attempt of {@code stage} starting now must end: its timeout, or the run's deadline. */
@@ -248,7 +296,7 @@ final class StageRunner {
   }
 
   private void checkNotCancelled(Stage stage, int attempt, long stageStart) {
-    boolean interrupted = Thread.currentThread().isInterrupted();
+    boolean interrupted = cancelled.getAsBoolean() || Thread.currentThread().isInterrupted();
     boolean pastDeadline = runDeadline.isPresent() && !Instant.now().isBefore(runDeadline.get());
     if (interrupted || pastDeadline) {
       throw cancelled(
@@ -315,7 +363,7 @@ final class StageRunner {
     return new RunStopped(failure, outcome);
   }
 
-  private void record(
+  private synchronized void record(
       Stage stage, StageResult.Outcome outcome, int attempts, long stageStart, String detail) {
     StageResult.Builder result =
         StageResult.builder()

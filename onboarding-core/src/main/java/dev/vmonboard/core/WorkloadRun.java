@@ -8,7 +8,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 
 /**
  * One workload's onboarding or offboarding: plans every step first (the same plan a dry run
@@ -24,7 +27,22 @@ final class WorkloadRun {
   private Workload listed;
   private final Redactor redactor = new Redactor();
   private final OnboardingResult.Builder result = OnboardingResult.builder();
-  private final long start = System.nanoTime();
+  private final SharedResources resources = new SharedResources();
+  private final StageRunner stages;
+  private final CompletableFuture<OnboardingResult> finished = new CompletableFuture<>();
+  private final AtomicReference<Start> start = new AtomicReference<>(Start.NOT_YET);
+  private volatile boolean cancelled;
+  private boolean abandonedHere;
+  private volatile Thread runner;
+  private volatile Runnable whenAbandoned = () -> {};
+  private long startNanos = System.nanoTime();
+
+  /** Whether a run has started on a thread, or was settled without ever starting. */
+  private enum Start {
+    NOT_YET,
+    RUNNING,
+    NEVER
+  }
 
   WorkloadRun(
       PipelineSettings settings,
@@ -37,6 +55,9 @@ final class WorkloadRun {
     this.dryRun = dryRun;
     this.runDeadline = runDeadline;
     this.ref = ref;
+    this.stages =
+        new StageRunner(
+            settings, ref, runDeadline, resources, redactor, () -> cancelled, this::abandoned);
   }
 
   /**
@@ -210,8 +231,8 @@ final class WorkloadRun {
       throw rollBack(stages, bundle, ready.target(), launchStopped);
     }
     result.proxyStatus(status);
-    // One clean-up for both (one hand-over to a stage thread, not two); the proxy's copy is
-    // dropped even when the bundle's could not be.
+    // One clean-up for both (one watched attempt, one warning); the proxy's copy is dropped even
+    // when the bundle's could not be.
     stages.bestEffort(
         Stage.LAUNCH,
         "drop the previous bundle and proxy kept for a rollback",
@@ -490,23 +511,137 @@ final class WorkloadRun {
         .build();
   }
 
+  /**
+   * Runs {@code operation} on this thread, as this run, unless the run was settled before it
+   * started; its result (or the failure it threw) completes {@link #finished()}.
+   */
+  void runHere(Function<WorkloadRun, OnboardingResult> operation) {
+    if (!start.compareAndSet(Start.NOT_YET, Start.RUNNING)) {
+      return;
+    }
+    startNanos = System.nanoTime();
+    runner = Thread.currentThread();
+    try {
+      operation.apply(this);
+    } catch (RuntimeException | Error e) {
+      finished.completeExceptionally(e);
+    } finally {
+      runner = null;
+    }
+  }
+
+  /**
+   * Ends this run with {@code result} if it has not started (a fleet that was cancelled before its
+   * turn); returns whether it did.
+   */
+  boolean settleUnstarted(OnboardingResult unstarted) {
+    if (!start.compareAndSet(Start.NOT_YET, Start.NEVER)) {
+      return false;
+    }
+    finished.complete(unstarted);
+    return true;
+  }
+
+  /** Whether the run started on a thread (rather than being settled before its turn). */
+  boolean started() {
+    return start.get() == Start.RUNNING;
+  }
+
+  /**
+   * Whether the run's thread, now free again, was held by a stage that ignored its interrupt (and
+   * the run was reported without it). Read on the run's thread.
+   */
+  boolean wasAbandoned() {
+    return abandonedHere;
+  }
+
+  /** Completes with the run's result, or with the unexpected failure its operation threw. */
+  CompletableFuture<OnboardingResult> finished() {
+    return finished;
+  }
+
+  /**
+   * Waits for the run's result. When the waiting thread is interrupted, cancels the run, waits for
+   * its (cancelled) result all the same, which a stage that ignores interrupts delays by {@link
+   * StageWatchdog#GRACE} at most, and leaves the interrupt set.
+   */
+  OnboardingResult awaitResult() {
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          return finished.get();
+        } catch (InterruptedException e) {
+          interrupted = true;
+          cancel();
+        } catch (ExecutionException e) {
+          Throwable cause = e.getCause();
+          if (cause instanceof RuntimeException runtime) {
+            throw runtime;
+          }
+          throw (Error) cause;
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** Cancels the run: the attempt in progress is interrupted, no further stage starts. */
+  void cancel() {
+    cancelled = true;
+    stages.cancelCurrentAttempt();
+    Thread thread = runner;
+    if (thread != null) {
+      thread.interrupt();
+    }
+  }
+
+  /** Runs {@code hook} (on another thread) if the run is abandoned: its thread is then held. */
+  WorkloadRun whenAbandoned(Runnable hook) {
+    this.whenAbandoned = hook;
+    return this;
+  }
+
   private OnboardingResult execute(Operation operation, Body body) {
     result.workload(ref).operation(dryRun ? Operation.PLAN : operation);
     Outcome outcome;
-    try (SharedResources resources = new SharedResources()) {
-      StageRunner stages = new StageRunner(settings, ref, runDeadline, resources, redactor);
+    try {
       try {
         outcome = body.run(stages);
       } catch (RunStopped stopped) {
         outcome = stopped.cancelled() ? Outcome.CANCELLED : Outcome.FAILED;
         result.failure(stopped.failure());
-      } finally {
-        result.stages(stages.results());
       }
+    } catch (StageWatchdog.Abandoned e) {
+      abandonedHere = true;
+      return null; // reported by abandoned(), from another thread
+    } finally {
+      resources.close();
     }
-    OnboardingResult finished = result.outcome(outcome).duration(StageRunner.since(start)).build();
-    settings.listeners().emit(new OnboardingEvent.WorkloadFinished(finished, Instant.now()));
-    return finished;
+    return finish(result.outcome(outcome));
+  }
+
+  /**
+   * Ends a run whose stage ignored its interrupt, on a thread of the watchdog's while the run's own
+   * thread is still held by that stage (which touches neither the result nor the stage results
+   * again). Closing the run's shared resources may free the held call.
+   */
+  private void abandoned(RunStopped stopped) {
+    resources.close();
+    result.failure(stopped.failure());
+    finish(result.outcome(stopped.cancelled() ? Outcome.CANCELLED : Outcome.FAILED));
+    whenAbandoned.run();
+  }
+
+  private OnboardingResult finish(OnboardingResult.Builder ending) {
+    OnboardingResult ended =
+        ending.stages(stages.results()).duration(StageRunner.since(startNanos)).build();
+    settings.listeners().emit(new OnboardingEvent.WorkloadFinished(ended, Instant.now()));
+    finished.complete(ended);
+    return ended;
   }
 
   /** The body of a run, given the stage runner. */

@@ -16,6 +16,14 @@ class BundleTest {
       Fixtures.MINIMAL_BUNDLES.build(Fixtures.vm("ns", "vm", "10.0.0.4"), TestMeshes.typical());
 
   @Test
+  void octalModesHaveFourDigitsForEveryPosixMode() {
+    for (int mode = 0; mode <= 07777; mode++) {
+      assertThat(BundleFile.of("f", mode, new byte[0]).octalMode())
+          .isEqualTo(String.format("%04o", mode));
+    }
+  }
+
+  @Test
   void theTokenIsAddedOwnerOnlyAndLeavesTheHashAlone() {
     Bundle withToken = bundle.withToken(BootstrapToken.of("s3cret", "istio-ca", Instant.now()));
 

@@ -152,16 +152,14 @@ class FleetTest {
     List<WorkloadRef> refs = fleet(20);
     stages.transport().failWith(Fault.hang());
     OnboardingPipeline pipeline = Fixtures.pipeline(stages).concurrency(3).build();
-    FleetResult[] result = new FleetResult[1];
-    Thread caller = new Thread(() -> result[0] = pipeline.onboardAll(refs));
-    caller.start();
+    InterruptedCaller<FleetResult> caller =
+        InterruptedCaller.start(() -> pipeline.onboardAll(refs));
     OnboardingPipelineTest.waitFor(() -> stages.log().calls("deliver").size() == 3);
-    caller.interrupt();
-    caller.join(10_000);
+    FleetResult result = caller.interruptAndAwait(Duration.ofSeconds(10));
 
-    assertThat(caller.isAlive()).isFalse();
-    assertThat(result[0].results()).hasSize(20);
-    assertThat(result[0].results())
+    assertThat(caller.interruptedAfter()).as("the interrupt is preserved for the caller").isTrue();
+    assertThat(result.results()).hasSize(20);
+    assertThat(result.results())
         .allSatisfy(r -> assertThat(r.outcome()).isEqualTo(Outcome.CANCELLED));
     assertThat(stages.log().calls("launch")).isEmpty();
   }

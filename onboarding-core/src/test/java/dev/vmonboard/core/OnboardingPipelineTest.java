@@ -13,7 +13,6 @@ import dev.vmonboard.core.testing.InMemoryStage;
 import dev.vmonboard.core.testing.InMemoryStages;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -249,24 +248,15 @@ class OnboardingPipelineTest {
   void endsWithACancelledResultWhenInterrupted() throws Exception {
     stages.transport().failWith(Fault.hang());
     OnboardingPipeline pipeline = pipeline();
-    OnboardingResult[] result = new OnboardingResult[1];
-    AtomicBoolean interruptedAfter = new AtomicBoolean();
-    Thread caller =
-        new Thread(
-            () -> {
-              result[0] = pipeline.onboard(BACKEND);
-              interruptedAfter.set(Thread.currentThread().isInterrupted());
-            });
-    caller.start();
+    InterruptedCaller<OnboardingResult> caller =
+        InterruptedCaller.start(() -> pipeline.onboard(BACKEND));
     waitFor(() -> !stages.log().calls("deliver").isEmpty());
-    caller.interrupt();
-    caller.join(5000);
+    OnboardingResult result = caller.interruptAndAwait(Duration.ofSeconds(5));
 
-    assertThat(caller.isAlive()).isFalse();
-    assertThat(result[0].outcome()).isEqualTo(Outcome.CANCELLED);
-    assertThat(result[0].stage(Stage.DELIVER).orElseThrow().outcome())
+    assertThat(result.outcome()).isEqualTo(Outcome.CANCELLED);
+    assertThat(result.stage(Stage.DELIVER).orElseThrow().outcome())
         .isEqualTo(StageResult.Outcome.CANCELLED);
-    assertThat(interruptedAfter).as("the interrupt is preserved for the caller").isTrue();
+    assertThat(caller.interruptedAfter()).as("the interrupt is preserved for the caller").isTrue();
     assertThat(stages.log().calls("launch")).isEmpty();
   }
 

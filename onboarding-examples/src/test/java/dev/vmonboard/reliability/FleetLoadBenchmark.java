@@ -181,10 +181,10 @@ public final class FleetLoadBenchmark {
           fleet.failures().size());
       System.out.printf(
           Locale.ROOT,
-          "peak threads: %d in the JVM (embedded VMs' servers included), of them SDK: %d stage"
-              + " threads, %d SSH client threads; peak heap used %d MiB (max %d MiB)%n",
+          "peak threads: %d in the JVM (embedded VMs' servers included), of them SDK: %d fleet"
+              + " worker threads, %d SSH client threads; peak heap used %d MiB (max %d MiB)%n",
           peaks.threads,
-          peaks.peak("vmonboard-stage-"),
+          peaks.peak("vmonboard-fleet-"),
           peaks.peak("Connect thread"),
           peaks.heap.get() >> 20,
           Runtime.getRuntime().maxMemory() >> 20);
@@ -226,7 +226,7 @@ public final class FleetLoadBenchmark {
                   Map<String, Integer> now = new TreeMap<>();
                   for (ThreadInfo info : mx.getThreadInfo(mx.getAllThreadIds())) {
                     if (info != null) {
-                      for (String prefix : List.of("vmonboard-stage-", "Connect thread")) {
+                      for (String prefix : List.of("vmonboard-fleet-", "Connect thread")) {
                         if (info.getThreadName().startsWith(prefix)) {
                           now.merge(prefix, 1, Integer::sum);
                         }

@@ -4,11 +4,13 @@ import dev.vmonboard.core.StageException;
 import dev.vmonboard.core.WorkloadRef;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A failure to inject into an in-memory stage: fail once, always, transiently a number of times,
- * answer slowly, or hang until interrupted. Optionally only for one workload.
+ * answer slowly, hang until interrupted, or hang ignoring interrupts until released. Optionally
+ * only for one workload.
  */
 public final class Fault {
 
@@ -16,7 +18,8 @@ public final class Fault {
     PERMANENT,
     TRANSIENT,
     SLOW,
-    HANG
+    HANG,
+    STUCK
   }
 
   private final Kind kind;
@@ -24,8 +27,20 @@ public final class Fault {
   private final String message;
   private final Duration delay;
   private final WorkloadRef only;
+  private final CountDownLatch released;
 
   private Fault(Kind kind, int times, String message, Duration delay, WorkloadRef only) {
+    this(kind, times, message, delay, only, new CountDownLatch(1));
+  }
+
+  private Fault(
+      Kind kind,
+      int times,
+      String message,
+      Duration delay,
+      WorkloadRef only,
+      CountDownLatch released) {
+    this.released = released;
     this.kind = kind;
     this.remaining = new AtomicInteger(times);
     this.message = message;
@@ -67,9 +82,22 @@ public final class Fault {
     return new Fault(Kind.HANG, Integer.MAX_VALUE, "hang", Duration.ZERO, null);
   }
 
+  /**
+   * Blocks every call, ignoring interrupts, until {@link #release()} (a call stuck in I/O that no
+   * interrupt reaches); then the call fails. Release it when the test ends.
+   */
+  public static Fault unresponsive() {
+    return new Fault(Kind.STUCK, Integer.MAX_VALUE, "unresponsive", Duration.ZERO, null);
+  }
+
+  /** Lets the calls blocked by {@link #unresponsive()} go; they fail, and so do later calls. */
+  public void release() {
+    released.countDown();
+  }
+
   /** The same fault, limited to calls for {@code workload}. */
   public Fault onlyFor(WorkloadRef workload) {
-    return new Fault(kind, remaining.get(), message, delay, workload);
+    return new Fault(kind, remaining.get(), message, delay, workload, released);
   }
 
   /** Whether this fault still applies to a call for {@code workload}. */
@@ -93,6 +121,25 @@ public final class Fault {
               null);
       case SLOW -> sleep(delay);
       case HANG -> sleep(Duration.ofDays(1));
+      case STUCK -> {
+        awaitIgnoringInterrupts(released);
+        throw StageException.permanent(operation + ": " + message, "injected by the test kit");
+      }
+    }
+  }
+
+  private static void awaitIgnoringInterrupts(CountDownLatch latch) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        latch.await();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
     }
   }
 

@@ -19,7 +19,8 @@ import java.util.List;
 
 /**
  * Pushes many workloads through the pipeline with in-memory stages and prints total time,
- * per-workload overhead and peak heap. Not a test: run it with
+ * per-workload overhead and peak heap: of the first fleet in a fresh JVM ("cold", while the JIT is
+ * still compiling) and of the same fleet after two more rounds ("warm"). Not a test: run it with
  *
  * <pre>
  * mvn -B -q -pl onboarding-core test-compile exec:exec -Dexec.executable=java \
@@ -57,8 +58,21 @@ public final class PipelineBenchmark {
                         .build())
                 .build();
 
-    // Warm-up: the JIT and the thread pools, on a tenth of the fleet.
-    run(count / 10, concurrency, bundles);
+    // The first fleet of a fresh JVM, measured as it comes (the JIT still compiling), then the
+    // same fleet once the JIT has warmed up, which is the pipeline's own cost.
+    Measured cold = measure(count, concurrency, bundles);
+    for (int round = 0; round < 2; round++) {
+      run(count, concurrency, bundles);
+    }
+    Measured warm = measure(count, concurrency, bundles);
+    report("cold", cold, count, concurrency);
+    report("warm", warm, count, concurrency);
+    if (!cold.result.allSucceeded() || !warm.result.allSucceeded()) {
+      System.exit(1);
+    }
+  }
+
+  private static Measured measure(int count, int concurrency, BundleFactory bundles) {
     System.gc();
     for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
       pool.resetPeakUsage();
@@ -70,22 +84,24 @@ public final class PipelineBenchmark {
         peakHeap += pool.getPeakUsage().getUsed();
       }
     }
+    return new Measured(measured.result, measured.millis, peakHeap);
+  }
+
+  private static void report(String round, Measured measured, int count, int concurrency) {
     System.out.printf(
-        "workloads=%d concurrency=%d succeeded=%d total=%d ms per-workload=%.1f us"
+        "%s: workloads=%d concurrency=%d succeeded=%d total=%d ms per-workload=%.1f us"
             + " peak-heap=%.1f MB (max heap %d MB)%n",
+        round,
         count,
         concurrency,
         measured.result.successCount(),
         measured.millis,
         measured.millis * 1000.0 / count,
-        peakHeap / 1048576.0,
+        measured.peakHeap / 1048576.0,
         Runtime.getRuntime().maxMemory() / 1048576);
-    if (!measured.result.allSucceeded()) {
-      System.exit(1);
-    }
   }
 
-  private record Measured(FleetResult result, long millis) {}
+  private record Measured(FleetResult result, long millis, long peakHeap) {}
 
   private static Measured run(int count, int concurrency, BundleFactory bundles) {
     InMemoryStages stages = InMemoryStages.create();
@@ -104,6 +120,6 @@ public final class PipelineBenchmark {
         stages.pipelineBuilder(bundles, TestMeshes.typical()).concurrency(concurrency).build();
     long start = System.nanoTime();
     FleetResult result = pipeline.onboardAll(refs);
-    return new Measured(result, (System.nanoTime() - start) / 1_000_000);
+    return new Measured(result, (System.nanoTime() - start) / 1_000_000, 0);
   }
 }
