@@ -84,7 +84,8 @@ public final class SshTransport implements Transport {
     // The bundle just replaced is kept for a rollback, instead of an older one; should a stale
     // copy resist deletion, the replaced bundle is dropped rather than put in it.
     script.lines(
-        "rm -rf -- \"$prev\" 2>/dev/null",
+        // Usually there is none (a first delivery, or one whose run dropped it): no rm then.
+        "if [ -e \"$prev\" ] || [ -L \"$prev\" ]; then rm -rf -- \"$prev\" 2>/dev/null; fi",
         "if [ -e \"$prev\" ]; then rm -rf -- \"$old\"; elif [ -d \"$old\" ]; then mv -- \"$old\""
             + " \"$prev\"; fi",
         "if [ -e \"$prev\" ]; then say delivered kept; else say delivered; fi");
