@@ -531,15 +531,13 @@ final class WorkloadRun {
   }
 
   /**
-   * Ends this run with {@code result} if it has not started (a fleet that was cancelled before its
-   * turn); returns whether it did.
+   * Ends this run with {@code unstarted} if it has not started (a fleet cancelled before its turn
+   * came); a run that has started is left to end on its own.
    */
-  boolean settleUnstarted(OnboardingResult unstarted) {
-    if (!start.compareAndSet(Start.NOT_YET, Start.NEVER)) {
-      return false;
+  void settleUnstarted(OnboardingResult unstarted) {
+    if (start.compareAndSet(Start.NOT_YET, Start.NEVER)) {
+      finished.complete(unstarted);
     }
-    finished.complete(unstarted);
-    return true;
   }
 
   /** Whether the run started on a thread (rather than being settled before its turn). */
