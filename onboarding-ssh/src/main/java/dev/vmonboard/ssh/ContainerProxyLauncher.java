@@ -101,7 +101,7 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
     String configDir = ConfigDir.of(target, context).path();
     RemoteScript script = starting(spec, configDir, context);
     script.lines(
-        "state=$(rt inspect --format '{{.State.Status}}' \"$name\" 2>/dev/null) || state=''",
+        "state=" + stateOf("name") + " || state=''",
         "case $state in",
         "  '') ;;",
         // Kept stopped (host network: the old and the new proxy cannot both listen) for a rollback.
@@ -215,14 +215,25 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
     readiness.appendWait(
         script,
         "container $name",
-        // The runtime's words inline, not the rt function: the command substitution then runs
-        // the runtime in its own process, without one more fork.
-        "state=$("
-            + Shell.join(prefix())
-            + " inspect --format '{{.State.Status}}' \"$name\" 2>/dev/null) || state=missing;"
+        "state="
+            + stateOf("name")
+            + " || state=missing;"
             + " case $state in created|restarting) state=starting ;; esac",
         "rt logs --tail 20 \"$name\" >&2 2>&1;"
             + " why=\" (exit code $(rt inspect --format '{{.State.ExitCode}}' \"$name\" 2>&1))\"");
+  }
+
+  /**
+   * The status of the container named by the script variable {@code var}, as a command
+   * substitution. The runtime's words are inline, not the {@code rt} function: the substitution
+   * then runs the runtime in its own process, without one more fork.
+   */
+  private String stateOf(String var) {
+    return "$("
+        + Shell.join(prefix())
+        + " inspect --format '{{.State.Status}}' \"$"
+        + var
+        + "\" 2>/dev/null)";
   }
 
   /** Removes the container named by the script variable {@code var}, if there is one. */
@@ -274,8 +285,7 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
     RemoteScript script = script(spec, context);
     Readiness.defineProbe(script, false);
     script.lines(
-        "state=$(rt inspect --format '{{.State.Status}}' \"$name\" 2>/dev/null) || {"
-            + " say absent; exit 0; }",
+        "state=" + stateOf("name") + " || {" + " say absent; exit 0; }",
         "if [ \"$state\" != running ]; then say \"stopped $state\"; exit 0; fi",
         "probe >/dev/null 2>&1; rc=$?",
         "if [ $rc -eq 0 ]; then say ready; elif [ $rc -eq 2 ]; then say unknown; else say"
