@@ -112,6 +112,41 @@ class AbandonedStageTest {
   }
 
   @Test
+  void theRunsDeadlineEndsAnUnresponsiveStageAsCancelled() {
+    stages.transport().failWith(stuck);
+    OnboardingPipeline pipeline =
+        Fixtures.pipeline(stages).runTimeout(Duration.ofMillis(300)).build();
+
+    OnboardingResult result = assertTimeoutPreemptively(PATIENCE, () -> pipeline.onboard(BACKEND));
+
+    assertThat(result.outcome()).isEqualTo(Outcome.CANCELLED);
+    assertThat(result.stage(Stage.DELIVER).orElseThrow().outcome())
+        .isEqualTo(StageResult.Outcome.CANCELLED);
+    assertThat(result.failure().orElseThrow().getMessage())
+        .contains("the run's deadline passed")
+        .contains("ignored the interrupt");
+  }
+
+  @Test
+  void aCleanUpThatIgnoresItsInterruptEndsTheRunAsFailedWithoutRecordingIt() {
+    // The clean-up after a ready launch drops what was kept for a rollback.
+    stages.transport().failRollbackWith(stuck);
+    OnboardingPipeline pipeline = timingOut(Stage.LAUNCH).build();
+
+    OnboardingResult result = assertTimeoutPreemptively(PATIENCE, () -> pipeline.onboard(BACKEND));
+
+    assertThat(result.outcome()).isEqualTo(Outcome.FAILED);
+    StageResult launch = result.stage(Stage.LAUNCH).orElseThrow();
+    assertThat(launch.outcome()).as("the proxy did start").isEqualTo(StageResult.Outcome.SUCCEEDED);
+    assertThat(launch.detail().orElseThrow())
+        .contains("could not drop the previous bundle and proxy kept for a rollback")
+        .contains("ignored the interrupt");
+    assertThat(result.failure().orElseThrow().getMessage()).contains("ignored the interrupt");
+    assertThat(result.stage(Stage.RECORD)).as("not recorded: the next run does it again").isEmpty();
+    assertThat(stages.log().calls("record")).isEmpty();
+  }
+
+  @Test
   void abandoningARunClosesItsSharedResourcesWhichMayFreeTheHeldCall() {
     AtomicInteger closed = new AtomicInteger();
     CountDownLatch connectionClosed = new CountDownLatch(1);
