@@ -35,6 +35,11 @@ import java.util.function.Function;
  * <p>Every run plans first (what it will register, write and run), then executes that plan; {@link
  * #dryRun()} returns the plan without executing anything. Runs return results instead of throwing:
  * a fleet run never stops at the first failure. A pipeline is immutable and thread-safe.
+ *
+ * <p>A VM's run goes on one thread from its first stage to its last: for {@code onboard} and the
+ * other single-VM calls, a run thread while the caller waits (interrupting the caller cancels the
+ * run); for a fleet, one of {@link Builder#concurrency(int)} worker threads. A run calls its stages
+ * one after the other; stages must be thread-safe across the VMs of a fleet.
  */
 public final class OnboardingPipeline {
 
@@ -299,7 +304,12 @@ public final class OnboardingPipeline {
       return this;
     }
 
-    /** The timeout of every stage without its own; 2 minutes by default. */
+    /**
+     * The timeout of every stage without its own; 2 minutes by default. At its timeout an attempt
+     * is interrupted; one that ignores the interrupt for 500 ms more (a call blocked in I/O) is
+     * abandoned: the run ends {@code TIMED_OUT} without it, its shared resources are closed, and
+     * whatever the call does when it returns is ignored.
+     */
     public Builder stageTimeout(Duration timeout) {
       this.defaultStageTimeout = timeout;
       return this;
