@@ -6,6 +6,8 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Ends stage attempts that outlive their deadline. A stage runs on its run's own thread; the
@@ -19,6 +21,8 @@ import java.util.concurrent.locks.LockSupport;
  * must end before that.
  */
 final class StageWatchdog {
+
+  private static final Logger LOG = LoggerFactory.getLogger(StageWatchdog.class);
 
   /** How long a stage has to answer the interrupt before its attempt is abandoned. */
   static final long GRACE = TimeUnit.MILLISECONDS.toNanos(500);
@@ -65,7 +69,14 @@ final class StageWatchdog {
       long now = System.nanoTime();
       long next = now + TimeUnit.SECONDS.toNanos(1);
       for (Watch watch : watches) {
-        long due = watch.check(now);
+        long due;
+        try {
+          due = watch.check(now);
+        } catch (RuntimeException e) {
+          // Never let one attempt stop the watch over all the others.
+          LOG.error("cannot end a stage attempt at its deadline; it is no longer watched", e);
+          due = Watch.DONE;
+        }
         if (due == Watch.DONE) {
           watches.remove(watch);
         } else if (due - next < 0) {
