@@ -625,13 +625,13 @@ final class WorkloadRun {
   /**
    * Ends a run whose stage ignored its interrupt, on a thread of the watchdog's while the run's own
    * thread is still held by that stage (which touches neither the result nor the stage results
-   * again). Closing the run's shared resources may free the held call.
+   * again). Then closes the run's shared resources, which may free the held call.
    */
   private void abandoned(RunStopped stopped) {
-    resources.close();
     result.failure(stopped.failure());
     finish(result.outcome(stopped.cancelled() ? Outcome.CANCELLED : Outcome.FAILED));
     whenAbandoned.run();
+    resources.close(); // last: closing may wait for the held call
   }
 
   private OnboardingResult finish(OnboardingResult.Builder ending) {

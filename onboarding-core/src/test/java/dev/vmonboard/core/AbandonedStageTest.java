@@ -185,7 +185,6 @@ class AbandonedStageTest {
 
     assertThat(result.stage(Stage.DELIVER).orElseThrow().outcome())
         .isEqualTo(StageResult.Outcome.TIMED_OUT);
-    assertThat(closed).hasValue(1);
     assertTimeoutPreemptively(
         PATIENCE,
         () -> {
@@ -193,6 +192,7 @@ class AbandonedStageTest {
             Thread.sleep(5);
           }
         });
+    assertThat(closed).hasValue(1);
   }
 
   /** A shared resource that says when it is closed. */

@@ -23,8 +23,9 @@ final class VmSession implements AutoCloseable {
 
   private final SshConnector connector;
   private final Target target;
-  private SshConnection connection;
-  private RemoteShell shell;
+  private volatile SshConnection connection;
+  private volatile RemoteShell shell;
+  private volatile boolean closed;
   private int connections;
   private int channels;
   private int scripts;
@@ -86,6 +87,7 @@ final class VmSession implements AutoCloseable {
    */
   synchronized ExecResult run(
       String what, RemoteScript script, Duration limit, StageContext context) {
+    checkOpen(what, context);
     SshConnection c = connection(context);
     Duration timeout = limit.compareTo(context.remaining()) < 0 ? limit : context.remaining();
     MDC.put("host", c.where());
@@ -123,6 +125,10 @@ final class VmSession implements AutoCloseable {
     try {
       connection = connector.connect(target.host(), target.port(), target.user().orElse(null));
       connections++;
+      if (closed) {
+        connection.close(); // the run ended while this connection was being made
+        checkOpen("connect", context);
+      }
       return connection;
     } catch (SshException e) {
       String message = "cannot reach the VM of " + context.workload() + ": " + e.getMessage();
@@ -156,6 +162,14 @@ final class VmSession implements AutoCloseable {
         null);
   }
 
+  /** Refuses to start anything once the run has closed this session (it ended meanwhile). */
+  private void checkOpen(String what, StageContext context) {
+    if (closed) {
+      throw StageException.permanent(
+          "cannot " + what + " for " + context.workload() + ": its run has ended", "run it again");
+    }
+  }
+
   /** How many scripts this run sent to the VM: one round trip each. */
   synchronized int scriptsRun() {
     return scripts;
@@ -171,15 +185,21 @@ final class VmSession implements AutoCloseable {
     return channels + (connection == null ? 0 : connection.channelsOpened());
   }
 
+  /**
+   * Closes the shell and the connection. Not synchronized: when the run ends from another thread
+   * (its stage was abandoned), this must reach a script in progress, which holds the lock, and end
+   * it; the session takes no further script.
+   */
   @Override
-  public synchronized void close() {
-    if (shell != null) {
-      shell.close();
-      shell = null;
+  public void close() {
+    closed = true;
+    RemoteShell openShell = shell;
+    if (openShell != null) {
+      openShell.close();
     }
-    if (connection != null) {
-      connection.close();
-      connection = null;
+    SshConnection open = connection;
+    if (open != null) {
+      open.close();
     }
   }
 }

@@ -150,6 +150,40 @@ class RemoteShellTest {
     }
   }
 
+  private static final Duration PATIENCE = Duration.ofSeconds(10);
+
+  @Test
+  void closingTheSessionFromAnotherThreadEndsAScriptInProgressAndAnyLaterOne() throws Exception {
+    Target target = vm.newTarget();
+    try (StageContext.Standalone run = TestVm.context(Stage.LAUNCH)) {
+      VmSession session = VmSession.of(vm.connector, target, run);
+      Thread closer =
+          new Thread(
+              () -> {
+                try {
+                  Thread.sleep(300);
+                } catch (InterruptedException e) {
+                  return;
+                }
+                session.close();
+              });
+      long start = System.nanoTime();
+      closer.start();
+      assertThatThrownBy(
+              () ->
+                  session.run(
+                      "wait", new RemoteScript().lines("sleep 30"), Duration.ofSeconds(60), run))
+          .isInstanceOf(StageException.class);
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+      closer.join();
+      assertThatThrownBy(
+              () -> session.run("next", new RemoteScript().lines("say again"), PATIENCE, run))
+          .isInstanceOf(StageException.class)
+          .hasMessageContaining("its run has ended");
+      assertThat(session.connectionsOpened()).isEqualTo(1);
+    }
+  }
+
   @Test
   void neverShowsTheScriptsText() {
     RemoteScript script =
