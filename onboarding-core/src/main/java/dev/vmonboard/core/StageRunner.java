@@ -191,6 +191,8 @@ final class StageRunner {
               },
               () -> {
                 String stuck = "could not " + what + ": it ignored the interrupt at its deadline";
+                LOG.warn("{}: {}", workload, stuck);
+                emit(new OnboardingEvent.StageProgress(workload, stage, stuck, Instant.now()));
                 annotate(stage, stuck);
                 abandoned.accept(
                     new RunStopped(

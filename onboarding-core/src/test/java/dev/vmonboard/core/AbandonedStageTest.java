@@ -143,6 +143,8 @@ class AbandonedStageTest {
         .contains("ignored the interrupt");
     assertThat(result.failure().orElseThrow().getMessage()).contains("ignored the interrupt");
     assertThat(result.stage(Stage.RECORD)).as("not recorded: the next run does it again").isEmpty();
+    assertThat(listener.events(OnboardingEvent.StageProgress.class))
+        .anySatisfy(p -> assertThat(p.message()).contains("ignored the interrupt"));
     assertThat(stages.log().calls("record")).isEmpty();
   }
 
