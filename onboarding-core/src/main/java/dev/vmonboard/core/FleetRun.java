@@ -66,7 +66,7 @@ final class FleetRun {
         workers.execute(
             () -> {
               run.runHere(operation);
-              if (run.started() && run.wasAbandoned()) {
+              if (run.wasAbandoned()) {
                 giveBack(workers);
               }
             });

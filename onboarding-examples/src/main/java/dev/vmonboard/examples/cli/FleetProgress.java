@@ -3,6 +3,7 @@ package dev.vmonboard.examples.cli;
 import dev.vmonboard.core.OnboardingEvent;
 import dev.vmonboard.core.OnboardingListener;
 import dev.vmonboard.core.OnboardingResult;
+import dev.vmonboard.core.Stage;
 import dev.vmonboard.core.WorkloadRef;
 import dev.vmonboard.examples.support.Texts;
 import java.io.PrintStream;
@@ -35,25 +36,13 @@ final class FleetProgress implements OnboardingListener {
     if (event instanceof OnboardingEvent.StageStarted start && started.add(start.workload())) {
       print(" ".repeat(2 * width + 3) + " start   " + start.workload());
     } else if (event instanceof OnboardingEvent.StageSucceeded ok && stageLines) {
-      print(
-          "          "
-              + " ".repeat(2 * width)
-              + ok.workload()
-              + "  "
-              + ok.stage().description()
-              + ": ok in "
-              + Texts.millis(ok.duration()));
+      printStage(ok.workload(), ok.stage(), ": ok in " + Texts.millis(ok.duration()));
     } else if (event instanceof OnboardingEvent.StageFailed failed
         && (failed.willRetry() || stageLines)) {
-      print(
-          "          "
-              + " ".repeat(2 * width)
-              + failed.workload()
-              + "  "
-              + failed.stage().description()
-              + (failed.willRetry()
-                  ? ": attempt " + failed.attempt() + " failed, retrying: "
-                  : ": ")
+      printStage(
+          failed.workload(),
+          failed.stage(),
+          (failed.willRetry() ? ": attempt " + failed.attempt() + " failed, retrying: " : ": ")
               + failed.cause().problem().replace('\n', ' '));
     } else if (event instanceof OnboardingEvent.WorkloadFinished finished) {
       OnboardingResult result = finished.result();
@@ -75,6 +64,11 @@ final class FleetProgress implements OnboardingListener {
 
   private String counter(String count) {
     return "[" + " ".repeat(Math.max(0, width - count.length())) + count + "/" + total + "]";
+  }
+
+  /** A line about one stage of {@code workload}, indented under the counter column. */
+  private void printStage(WorkloadRef workload, Stage stage, String what) {
+    print("          " + " ".repeat(2 * width) + workload + "  " + stage.description() + what);
   }
 
   private void print(String line) {
