@@ -14,10 +14,11 @@ import org.immutables.value.Value;
  * run} arguments, the same for every launcher and for the offline start script.
  *
  * <p>A launcher runs, in order: {@link #prepareCommands(String)} (creates the {@linkplain
- * #hostDirectories() host directories}), then sets aside any old container of that name (the SSH
- * launcher stops a running one and keeps it under another name for a rollback, removes any other),
- * then the runtime with {@link #runArguments(String)}. When it removes the proxy for good, it also
- * deletes the host directories ({@link HostDirectory#path(String)}).
+ * #hostDirectories() host directories}), then the runtime with {@link #runArguments(String)}, with
+ * any old container of that name set aside first (the SSH launcher does so only when the run finds
+ * the name taken: it stops a running one and keeps it under another name for a rollback, removes
+ * any other, and runs again). When it removes the proxy for good, it also deletes the host
+ * directories ({@link HostDirectory#path(String)}).
  */
 @Value.Immutable
 @ValueStyle

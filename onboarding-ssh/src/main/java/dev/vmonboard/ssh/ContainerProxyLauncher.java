@@ -22,17 +22,20 @@ import java.util.regex.Pattern;
  * delivery): it checks that the VM has {@code curl} or {@code wget}, runs the launch's {@linkplain
  * ContainerLaunch#prepareCommands(String) prepare commands} (creates the {@linkplain
  * ContainerLaunch#hostDirectories() host directories} owner-only, as the SSH user, and copies their
- * seed files in, such as the root certificate), then deals with an old container of the same name:
- * a running one is stopped (on the host network the old and the new proxy cannot both listen) and
- * kept, renamed {@code NAME-vmonboard-previous} (replacing an older kept one), for {@link
- * #restorePrevious}; one that does not run is removed; none is fine. It then runs the new one from
- * the bundle's {@link ContainerLaunch}, and polls until the container is running and the readiness
- * URL answers, or fails as soon as the container exits (with its exit code and last log lines) or
- * when the readiness timeout passes. Failures carry the runtime's exit code and the last lines of
- * its stderr. {@link #restorePrevious} removes the failed container and renames the kept one back
- * and starts it; {@link #discardPrevious} removes the kept one once the new one is ready. {@link
- * #remove} removes the container (and a kept one), then deletes the host directories, so that
- * offboarding leaves nothing of the proxy on the VM.
+ * seed files in, such as the root certificate), then runs the new container from the bundle's
+ * {@link ContainerLaunch}. Only when that run fails does it look for an old container of the same
+ * name (the usual reason: an update, where the old proxy holds the name): a running one is stopped
+ * (on the host network the old and the new proxy cannot both listen) and kept, renamed {@code
+ * NAME-vmonboard-previous} (replacing an older kept one), for {@link #restorePrevious}; one that
+ * does not run is removed; then it runs the new one again. With no container of that name, the
+ * run's own failure is reported: a first start runs nothing but the new container. It then polls
+ * until the container is running and the readiness URL answers, or fails as soon as the container
+ * exits (with its exit code and last log lines) or when the readiness timeout passes. Failures
+ * carry the runtime's exit code and the last lines of its stderr. {@link #restorePrevious} removes
+ * the failed container and renames the kept one back and starts it; {@link #discardPrevious}
+ * removes the kept one once the new one is ready. {@link #remove} removes the container (and a kept
+ * one), then deletes the host directories, so that offboarding leaves nothing of the proxy on the
+ * VM.
  *
  * <p>Every value (container name, image, paths, arguments) reaches the shell through {@link
  * Shell#quote}; the container name, the image and the readiness URL are also checked against what
@@ -100,24 +103,32 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
     ContainerLaunch spec = spec(bundle, context);
     String configDir = ConfigDir.of(target, context).path();
     RemoteScript script = starting(spec, configDir, context);
+    String run = Shell.join(spec.runArguments(configDir));
     script.lines(
-        "state=" + stateOf("name") + " || state=''",
-        "case $state in",
-        "  '') ;;",
+        // A first start runs at once; only a failed run (an update: the name is taken) looks for
+        // an old container of that name. The first run's stderr counts only when there is none.
+        "run_err=$("
+            + Shell.join(prefix())
+            + " "
+            + run
+            + " 2>&1 >/dev/null) && run_rc=0 || run_rc=$?",
+        "if [ \"$run_rc\" != 0 ]; then",
+        "  state=" + stateOf("name") + " || state=''",
+        "  case $state in",
+        "    '') printf '%s\\n' \"$run_err\" >&2; fail 32 \"$runtime run exited with code $run_rc\" ;;",
         // Kept stopped (host network: the old and the new proxy cannot both listen) for a rollback.
-        "  running)",
-        "    rt rm -f \"$kept\" >/dev/null 2>&1",
-        "    rt stop \"$name\" >/dev/null || fail 31 \"cannot stop the old container $name\"",
-        "    rt rename \"$name\" \"$kept\" >/dev/null || {",
-        "      rt start \"$name\" >/dev/null",
-        "      fail 31 \"cannot keep the old container $name aside as $kept\"",
-        "    }",
-        "    say kept ;;",
-        "  *) rt rm -f \"$name\" >/dev/null || fail 31 \"cannot remove the old container $name\" ;;",
-        "esac",
-        "rt "
-            + Shell.join(spec.runArguments(configDir))
-            + " >/dev/null || fail 32 \"$runtime run exited with code $?\"");
+        "    running)",
+        "      rt rm -f \"$kept\" >/dev/null 2>&1",
+        "      rt stop \"$name\" >/dev/null || fail 31 \"cannot stop the old container $name\"",
+        "      rt rename \"$name\" \"$kept\" >/dev/null || {",
+        "        rt start \"$name\" >/dev/null",
+        "        fail 31 \"cannot keep the old container $name aside as $kept\"",
+        "      }",
+        "      say kept ;;",
+        "    *) rt rm -f \"$name\" >/dev/null || fail 31 \"cannot remove the old container $name\" ;;",
+        "  esac",
+        "  rt " + run + " >/dev/null || fail 32 \"$runtime run exited with code $?\"",
+        "fi");
     appendWait(script);
     VmSession session = VmSession.of(connector, target, context);
     return readiness.launch(
@@ -347,23 +358,23 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
     }
     String name = Shell.quote(spec.containerName());
     String runtimeWords = Shell.join(prefix());
-    lines.add(
-        "  if "
-            + name
-            + " runs: "
-            + runtimeWords
-            + " stop "
-            + name
-            + ", rename it "
-            + Shell.quote(spec.containerName() + KEPT)
-            + " (kept for a rollback); else "
-            + runtimeWords
-            + " rm -f "
-            + name
-            + " (if present)");
     List<String> words = new ArrayList<>(prefix());
     words.addAll(spec.runArguments(configDir));
     lines.add("  " + Shell.join(words));
+    lines.add(
+        "  if that fails and "
+            + name
+            + " exists: if it runs, "
+            + runtimeWords
+            + " stop "
+            + name
+            + " and rename it "
+            + Shell.quote(spec.containerName() + KEPT)
+            + " (kept for a rollback), else "
+            + runtimeWords
+            + " rm -f "
+            + name
+            + "; then run again");
     lines.add(
         "  poll "
             + spec.readinessUrl()

@@ -179,7 +179,7 @@ class ContainerProxyLauncherTest {
     launcher(vm).build().launch(bundle, target, context());
     assertThat(vm.vm.toolCalls())
         .extracting(call -> call.get(0) + " " + call.get(1))
-        .containsExactly("docker inspect", "docker run", "docker inspect", "curl -fsS");
+        .containsExactly("docker run", "docker inspect", "curl -fsS");
   }
 
   @Test
@@ -208,7 +208,10 @@ class ContainerProxyLauncherTest {
             List.of("docker", "rm", "-f", "istio-proxy"),
             List.of("docker", "rename", KEPT, "istio-proxy"),
             List.of("docker", "start", "istio-proxy"));
-    assertThat(vm.vm.toolCalls().stream().filter(c -> c.get(1).equals("run"))).hasSize(2);
+    assertThat(vm.vm.toolCalls().stream().filter(c -> c.get(1).equals("run")))
+        .as(
+            "v1's run, v2's run refused while v1 held the name, v2's run again; the restore runs none")
+        .hasSize(3);
     assertThat(Path.of(target.configDir() + Bundles.CERTS_SUFFIX).resolve("root-cert.pem"))
         .as("the seed of the restored bundle is copied in again")
         .hasContent("-----CERT v1-----");
@@ -354,6 +357,37 @@ class ContainerProxyLauncherTest {
   }
 
   @Test
+  void anUpdateWhoseRunFailsReportsThatRunAndLeavesTheOldContainerToRestore() throws Exception {
+    Running p = running(b -> b);
+    Path tokens = Path.of(p.target().configDir(), Bundles.TOKEN_DIRECTORY);
+    Files.delete(tokens.resolve("istio-token"));
+    Files.delete(tokens);
+    StageContext.Standalone update = context();
+    int before = p.vm().vm.toolCalls().size();
+    assertThatThrownBy(() -> p.launcher().launch(p.bundle(), p.target(), update))
+        .isInstanceOf(StageException.class)
+        .hasMessageContaining("exit code 32")
+        .hasMessageContaining("docker run exited with code 125")
+        .hasMessageContaining("bind source path does not exist");
+    assertThat(p.vm().vm.toolCalls().subList(before, p.vm().vm.toolCalls().size()))
+        .as("the run, refused; then the old container set aside; then the run again")
+        .extracting(call -> call.get(0) + " " + call.get(1))
+        .containsExactly(
+            "docker run",
+            "docker inspect",
+            "docker rm",
+            "docker stop",
+            "docker rename",
+            "docker run");
+    assertThat(p.vm().vm.containers()).containsExactly(Map.entry(KEPT, "exited"));
+
+    Files.createDirectory(tokens);
+    Files.writeString(tokens.resolve("istio-token"), "t");
+    assertThat(p.launcher().restorePrevious(p.bundle(), p.target(), update)).isTrue();
+    assertThat(p.vm().vm.containers()).containsExactly(Map.entry("istio-proxy", "running"));
+  }
+
+  @Test
   void abandonsALaunchThatOutlivesTheStageDeadline() throws Exception {
     TestVm vm = vm(EmbeddedVm.HttpClient.BOTH);
     vm.vm.neverReady();
@@ -431,9 +465,9 @@ class ContainerProxyLauncherTest {
         .containsSubsequence(
             "  mkdir -p -m 0700 '/srv/istio proxy-certs'",
             "  cp -f '/srv/istio proxy/istio-ca.pem' '/srv/istio proxy-certs/root-cert.pem'",
-            "  if istio-proxy runs: docker stop istio-proxy, rename it"
-                + " istio-proxy-vmonboard-previous (kept for a rollback); else docker rm -f"
-                + " istio-proxy (if present)")
+            "  if that fails and istio-proxy exists: if it runs, docker stop istio-proxy and"
+                + " rename it istio-proxy-vmonboard-previous (kept for a rollback), else docker"
+                + " rm -f istio-proxy; then run again")
         .anyMatch(line -> line.contains("'/srv/istio proxy/tokens:/var/run/secrets/tokens:ro'"));
     assertThat(launcher.describeRemoval(bundle, target))
         .containsExactly(
