@@ -103,15 +103,11 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
     ContainerLaunch spec = spec(bundle, context);
     String configDir = ConfigDir.of(target, context).path();
     RemoteScript script = starting(spec, configDir, context);
-    String run = Shell.join(spec.runArguments(configDir));
+    String run = runCommand(spec, configDir);
     script.lines(
         // A first start runs at once; only a failed run (an update: the name is taken) looks for
         // an old container of that name. The first run's stderr counts only when there is none.
-        "run_err=$("
-            + Shell.join(prefix())
-            + " "
-            + run
-            + " 2>&1 >/dev/null) && run_rc=0 || run_rc=$?",
+        "run_err=$(" + run + " 2>&1 >/dev/null) && run_rc=0 || run_rc=$?",
         "if [ \"$run_rc\" != 0 ]; then",
         "  state=" + stateOf("name") + " || state=''",
         "  case $state in",
@@ -127,7 +123,7 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
         "      say kept ;;",
         "    *) rt rm -f \"$name\" >/dev/null || fail 31 \"cannot remove the old container $name\" ;;",
         "  esac",
-        "  rt " + run + " >/dev/null || fail 32 \"$runtime run exited with code $?\"",
+        "  " + run + " >/dev/null || fail 32 \"$runtime run exited with code $?\"",
         "fi");
     appendWait(script);
     VmSession session = VmSession.of(connector, target, context);
@@ -358,9 +354,7 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
     }
     String name = Shell.quote(spec.containerName());
     String runtimeWords = Shell.join(prefix());
-    List<String> words = new ArrayList<>(prefix());
-    words.addAll(spec.runArguments(configDir));
-    lines.add("  " + Shell.join(words));
+    lines.add("  " + runCommand(spec, configDir));
     lines.add(
         "  if that fails and "
             + name
@@ -412,6 +406,16 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
         .set("runtime", runtime)
         .set("url", Readiness.checkUrl(spec.readinessUrl(), context))
         .function("rt", prefix());
+  }
+
+  /**
+   * The runtime's {@code run} of {@code spec} as one command line with the runtime's words inline
+   * (not the {@code rt} function), so that a command substitution runs it without one more fork.
+   */
+  private String runCommand(ContainerLaunch spec, String configDir) {
+    List<String> words = new ArrayList<>(prefix());
+    words.addAll(spec.runArguments(configDir));
+    return Shell.join(words);
   }
 
   private List<String> prefix() {
