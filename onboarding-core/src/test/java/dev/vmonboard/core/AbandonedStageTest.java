@@ -101,12 +101,7 @@ class AbandonedStageTest {
     OnboardingPipelineTest.waitFor(() -> !stages.log().calls("deliver").isEmpty());
     OnboardingResult result = caller.interruptAndAwait(PATIENCE);
 
-    assertThat(result.outcome()).isEqualTo(Outcome.CANCELLED);
-    assertThat(result.stage(Stage.DELIVER).orElseThrow().outcome())
-        .isEqualTo(StageResult.Outcome.CANCELLED);
-    assertThat(result.failure().orElseThrow().getMessage())
-        .contains("cancelled")
-        .contains("ignored the interrupt");
+    assertDeliveryAbandonedAsCancelled(result, "cancelled");
     assertThat(caller.interruptedAfter()).as("the interrupt is preserved for the caller").isTrue();
     assertThat(stages.log().calls("launch")).isEmpty();
   }
@@ -119,12 +114,7 @@ class AbandonedStageTest {
 
     OnboardingResult result = assertTimeoutPreemptively(PATIENCE, () -> pipeline.onboard(BACKEND));
 
-    assertThat(result.outcome()).isEqualTo(Outcome.CANCELLED);
-    assertThat(result.stage(Stage.DELIVER).orElseThrow().outcome())
-        .isEqualTo(StageResult.Outcome.CANCELLED);
-    assertThat(result.failure().orElseThrow().getMessage())
-        .contains("the run's deadline passed")
-        .contains("ignored the interrupt");
+    assertDeliveryAbandonedAsCancelled(result, "the run's deadline passed");
   }
 
   @Test
@@ -203,5 +193,15 @@ class AbandonedStageTest {
     public void close() {
       onClose.run();
     }
+  }
+
+  /** The run ended as cancelled at its held delivery, saying why and that the stage was left. */
+  private static void assertDeliveryAbandonedAsCancelled(OnboardingResult result, String why) {
+    assertThat(result.outcome()).isEqualTo(Outcome.CANCELLED);
+    assertThat(result.stage(Stage.DELIVER).orElseThrow().outcome())
+        .isEqualTo(StageResult.Outcome.CANCELLED);
+    assertThat(result.failure().orElseThrow().getMessage())
+        .contains(why)
+        .contains("ignored the interrupt");
   }
 }
