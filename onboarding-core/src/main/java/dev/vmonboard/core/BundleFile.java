@@ -79,20 +79,22 @@ public abstract class BundleFile {
     }
   }
 
-  /** Whether {@code path} is relative, normalised and made of printable, non-special segments. */
+  /**
+   * Whether {@code path} is relative, normalised and made of printable, non-special segments: no
+   * backslash and no character the SDK refuses in every path (controls, format characters,
+   * separators, lone surrogates, private-use and unassigned code points).
+   */
   public static boolean isSafeRelativePath(String path) {
-    if (path.isEmpty() || path.startsWith("/") || path.length() > 1024) {
+    if (path.isEmpty()
+        || path.startsWith("/")
+        || path.length() > 1024
+        || path.indexOf('\\') >= 0
+        || Names.hasForbidden(path)) {
       return false;
     }
     for (String segment : path.split("/", -1)) {
       if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
         return false;
-      }
-      for (int i = 0; i < segment.length(); i++) {
-        char c = segment.charAt(i);
-        if (c < 0x20 || c == 0x7f || c == '\\') {
-          return false;
-        }
       }
     }
     return true;

@@ -4,6 +4,7 @@ import dev.vmonboard.core.internal.Names;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.regex.Pattern;
 
 /** Resolves and validates a {@link Target} from annotations and defaults. */
@@ -57,6 +58,19 @@ final class TargetResolution {
             ? BootstrapAnnotation.PROXY_CONFIG_DIR.key()
             : "default config directory";
     checkConfigDir(dirField, configDir, problems);
+    workload
+        .annotation(BootstrapAnnotation.SCP_PATH)
+        .filter(Names::hasForbidden)
+        .ifPresent(
+            path ->
+                problems.add(
+                    Problem.of(
+                        BootstrapAnnotation.SCP_PATH.key(),
+                        "'"
+                            + Names.printable(path)
+                            + "' contains "
+                            + Names.describeForbidden(path)
+                            + ", which has no place in a path")));
 
     InvalidInputException.throwIfAny(workload.ref(), "target", problems);
     Target.Builder target =
@@ -67,19 +81,18 @@ final class TargetResolution {
     return target.build();
   }
 
+  /** The port of the annotation: ASCII digits only, nothing around them (no trimming). */
   private static int parsePort(String text, List<Problem> problems) {
-    try {
-      int port = Integer.parseInt(text.trim());
-      if (port >= 1 && port <= 65535) {
-        return port;
-      }
-    } catch (NumberFormatException e) {
-      // reported below
+    OptionalInt port = Names.parsePort(text);
+    if (port.isPresent()) {
+      return port.getAsInt();
     }
     problems.add(
         Problem.of(
             BootstrapAnnotation.SSH_PORT.key(),
-            "'" + Names.printable(text) + "' is not a port number (1-65535)"));
+            "'"
+                + Names.printable(text)
+                + "' is not a port number (1-65535, ASCII digits only, no spaces)"));
     return -1;
   }
 
@@ -105,8 +118,8 @@ final class TargetResolution {
               field,
               "'"
                   + Names.printable(dir)
-                  + "' must be a normalised path without '.', '..', empty segments or control"
-                  + " characters"));
+                  + "' must be a normalised path without '.', '..', empty segments, backslashes,"
+                  + " control or format characters"));
     }
   }
 

@@ -52,6 +52,15 @@ final class WorkloadChecks {
     checkLabels("spec.labels", workload.labels(), problems);
     checkLabels("metadata.labels", workload.metadataLabels(), problems);
     for (Map.Entry<String, Integer> port : workload.ports().entrySet()) {
+      if (Names.hasForbidden(port.getKey())) {
+        problems.add(
+            Problem.of(
+                "spec.ports",
+                "port name '"
+                    + Names.printable(port.getKey())
+                    + "' contains "
+                    + Names.describeForbidden(port.getKey())));
+      }
       if (port.getValue() < 1 || port.getValue() > 65535) {
         problems.add(
             Problem.of(

@@ -3,6 +3,7 @@ package dev.vmonboard.ssh;
 import dev.vmonboard.core.StageContext;
 import dev.vmonboard.core.StageException;
 import dev.vmonboard.core.Target;
+import dev.vmonboard.core.internal.Names;
 
 /**
  * A target's config directory, validated (absolute, normalised, no control characters), with the
@@ -34,7 +35,7 @@ record ConfigDir(String path, String parent, String base) {
     String problem = null;
     if (!dir.startsWith("/")) {
       problem = "must be an absolute path";
-    } else if (dir.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+    } else if (Names.hasForbidden(dir)) {
       problem = "must not contain control characters such as a newline";
     } else {
       String trimmed = dir.replaceAll("/+$", "");

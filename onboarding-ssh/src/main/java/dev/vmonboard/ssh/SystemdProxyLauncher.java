@@ -9,6 +9,7 @@ import dev.vmonboard.core.StageContext;
 import dev.vmonboard.core.StageException;
 import dev.vmonboard.core.SystemdLaunch;
 import dev.vmonboard.core.Target;
+import dev.vmonboard.core.internal.Names;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -331,8 +332,7 @@ public final class SystemdProxyLauncher implements ProxyLauncher {
       problems.add("service name '" + RemoteScript.printable(spec.serviceName()) + "'");
     }
     for (SystemdLaunch.FileInstall install : spec.installs()) {
-      if (!install.destination().startsWith("/")
-          || install.destination().chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+      if (!install.destination().startsWith("/") || Names.hasForbidden(install.destination())) {
         problems.add(
             "destination '" + RemoteScript.printable(install.destination()) + "' (absolute path)");
       }

@@ -13,9 +13,11 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -34,11 +36,19 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@link #perWorkload(Path)} keeps each workload under {@code name.namespace/} in one archive;
  * {@link #singleWorkload(Path)} puts one workload's layout at the archive's root. The archive file
- * is owner-only (0600: it holds tokens). Every change writes a new archive next to it and renames
- * it into place, so a failure leaves the previous archive as it was. With several workloads each
- * delivery rewrites the whole archive (its cost grows with the fleet: fine for hundreds of VMs; for
- * more, prefer {@link LocalDirectoryTransport#perWorkload(Path)} and archive the directory once).
- * {@link #remove} takes the workload out, and deletes the archive when nothing is left.
+ * is owner-only (0600: it holds tokens). Every change writes a new archive under an unpredictable
+ * name next to it and renames it into place, so a failure leaves the previous archive as it was.
+ *
+ * <p>The archive's first entry is the marker {@value #MARKER}. An existing file is read (to keep
+ * the other workloads' entries) only when it is provably this transport's: a regular file, not a
+ * link, with one name, owned by the user running vmonboard, owner-only, marker first. Anything else
+ * there (a link, say to another archive, a FIFO, a device, another user's file, an archive without
+ * the marker) is refused with an error before it is opened, and left as it was. The directories on
+ * the way follow {@link LocalFiles}' rule (no directory that others can write, unless sticky; no
+ * link that others could have planted). With several workloads each delivery rewrites the whole
+ * archive (its cost grows with the fleet: fine for hundreds of VMs; for more, prefer {@link
+ * LocalDirectoryTransport#perWorkload(Path)} and archive the directory once). {@link #remove} takes
+ * the workload out, and deletes the archive when nothing is left.
  *
  * <p>Thread-safe; changes to the same archive take turns.
  */
@@ -46,6 +56,13 @@ public final class ArchiveTransport implements Transport {
 
   private static final Logger LOG = LoggerFactory.getLogger(ArchiveTransport.class);
 
+  /** The first entry of every archive this transport writes: how it knows its own. */
+  static final String MARKER = ".vmonboard-archive";
+
+  private static final byte[] MARKER_CONTENT =
+      Inputs.utf8(
+          "Written by vmonboard's ArchiveTransport, which replaces and deletes this archive.\n");
+  private static final int MARKER_MODE = 0644;
   private static final int ARCHIVE_MODE = 0600;
   private static final int REGULAR_FILE = 0100000;
   private static final int DIRECTORY = 040000;
@@ -89,7 +106,8 @@ public final class ArchiveTransport implements Transport {
     List<OfflineLayout.Entry> layout = OfflineLayout.entries(bundle);
     String prefix = prefixOf(bundle.workload());
     synchronized (LocalFiles.lock(archive)) {
-      List<OfflineLayout.Entry> current = current();
+      Place place = place(true).orElseThrow();
+      List<OfflineLayout.Entry> current = current(place);
       if (!perWorkload) {
         OfflineLayout.refuseOther(
             holder(current), bundle.workload(), archive, "ArchiveTransport.perWorkload");
@@ -103,7 +121,7 @@ public final class ArchiveTransport implements Transport {
       for (OfflineLayout.Entry entry : layout) {
         entries.add(new OfflineLayout.Entry(prefix + entry.path(), entry.mode(), entry.content()));
       }
-      write(entries);
+      write(place, entries);
       LOG.debug("wrote the bundle of {} to {}", bundle.workload(), archive);
     }
   }
@@ -111,7 +129,11 @@ public final class ArchiveTransport implements Transport {
   @Override
   public void remove(Target target, StageContext context) {
     synchronized (LocalFiles.lock(archive)) {
-      List<OfflineLayout.Entry> current = current();
+      Optional<Place> place = place(false);
+      if (place.isEmpty()) {
+        return;
+      }
+      List<OfflineLayout.Entry> current = current(place.get());
       Optional<WorkloadRef> holder = holder(current);
       if (current.isEmpty()
           || (!perWorkload && holder.isPresent() && !holder.get().equals(context.workload()))) {
@@ -121,14 +143,14 @@ public final class ArchiveTransport implements Transport {
       if (kept.size() == current.size()) {
         return;
       }
-      try {
-        if (kept.isEmpty()) {
-          Files.delete(archive);
-        } else {
-          write(kept);
+      if (kept.isEmpty()) {
+        try {
+          Files.delete(place.get().path());
+        } catch (IOException e) {
+          throw LocalFiles.failure("deleting", archive, e);
         }
-      } catch (IOException e) {
-        throw LocalFiles.failure("deleting", archive, e);
+      } else {
+        write(place.get(), kept);
       }
     }
   }
@@ -154,28 +176,74 @@ public final class ArchiveTransport implements Transport {
   }
 
   /**
-   * The entries of the archive as it is now; none when there is no archive.
-   *
-   * @throws StageException when the file there is not an archive this transport wrote
+   * Where the archive is: its directory checked (and created when {@code create}; empty when it is
+   * missing otherwise), and what is at its name now.
    */
-  private List<OfflineLayout.Entry> current() {
-    if (!Files.exists(archive)) {
+  private Optional<Place> place(boolean create) {
+    try {
+      Optional<Path> directory = LocalFiles.trustedDirectory(archive.getParent(), create, false);
+      if (directory.isEmpty()) {
+        return Optional.empty();
+      }
+      Path path = directory.get().resolve(archive.getFileName());
+      return Optional.of(new Place(path, LocalFiles.inspect(path)));
+    } catch (IOException e) {
+      throw LocalFiles.failure("checking the directories of", archive, e);
+    }
+  }
+
+  /** The archive's path without links, and what is there now (nothing, or a checked node). */
+  private record Place(Path path, Optional<LocalFiles.Node> existing) {}
+
+  /**
+   * The entries of the archive as it is now, without the marker; none when there is no archive.
+   *
+   * @throws StageException when the file there is not provably an archive this transport wrote;
+   *     then it was not opened, or only read and left alone
+   */
+  private List<OfflineLayout.Entry> current(Place place) {
+    if (place.existing().isEmpty()) {
       return List.of();
     }
+    LocalFiles.Node node = place.existing().get();
+    if (!node.isRegularFile()) {
+      throw LocalFiles.refused(
+          archive, "is " + node.type() + ", not an archive vmonboard wrote: it was not opened");
+    }
+    LocalFiles.checkOwn(node);
+    if ((node.permissions() & 0077) != 0 || node.links() != 1) {
+      throw LocalFiles.refused(
+          archive,
+          "is not owner-only with a single name ("
+              + node.ownerAndMode()
+              + ", "
+              + node.links()
+              + " names), as every archive vmonboard writes is: it was not opened");
+    }
     List<OfflineLayout.Entry> entries;
-    try {
-      entries = read(archive);
+    try (InputStream file = LocalFiles.openChecked(node)) {
+      entries = read(file);
     } catch (IOException e) {
       throw LocalFiles.failure("reading", archive, e);
     }
-    for (OfflineLayout.Entry entry : entries) {
+    if (entries.isEmpty()
+        || !entries.get(0).path().equals(MARKER)
+        || !Arrays.equals(entries.get(0).content(), MARKER_CONTENT)) {
+      throw LocalFiles.refused(
+          archive,
+          "does not start with vmonboard's marker "
+              + MARKER
+              + ": it is not an archive this transport wrote, so nothing of it is carried over");
+    }
+    List<OfflineLayout.Entry> rest = entries.subList(1, entries.size());
+    for (OfflineLayout.Entry entry : rest) {
       if (!isOurs(entry.path())) {
         throw StageException.permanent(
             archive + " holds " + entry.path() + ", which is not part of a bundle layout",
             "choose another file: the transport replaces and deletes its archive");
       }
     }
-    return entries;
+    return new ArrayList<>(rest);
   }
 
   private boolean isOurs(String path) {
@@ -212,13 +280,19 @@ public final class ArchiveTransport implements Transport {
     return kept;
   }
 
-  /** Writes {@code entries} to a new archive and renames it over the old one. */
-  private void write(List<OfflineLayout.Entry> entries) {
+  /**
+   * Writes the marker and {@code entries} to a new archive next to {@code place} and renames it
+   * there (over the previous archive, which {@link #current} checked, or to a name still free).
+   */
+  private void write(Place place, List<OfflineLayout.Entry> entries) {
     Path staging = null;
+    List<OfflineLayout.Entry> all = new ArrayList<>();
+    all.add(new OfflineLayout.Entry(MARKER, MARKER_MODE, MARKER_CONTENT));
+    all.addAll(entries);
     try {
-      Files.createDirectories(archive.getParent());
       staging =
-          Files.createTempFile(archive.getParent(), "." + archive.getFileName() + ".tmp-", "");
+          LocalFiles.createTempFile(
+              place.path().getParent(), "." + archive.getFileName() + ".tmp-");
       LocalFiles.setMode(staging, ARCHIVE_MODE);
       Instant now = Instant.now();
       try (OutputStream file = new BufferedOutputStream(Files.newOutputStream(staging));
@@ -226,7 +300,7 @@ public final class ArchiveTransport implements Transport {
               new TarArchiveOutputStream(new GzipCompressorOutputStream(file))) {
         tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
         tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
-        for (OfflineLayout.Entry entry : entries) {
+        for (OfflineLayout.Entry entry : all) {
           TarArchiveEntry tarEntry =
               new TarArchiveEntry(entry.directory() ? entry.path() + "/" : entry.path());
           tarEntry.setMode((entry.directory() ? DIRECTORY : REGULAR_FILE) | entry.mode());
@@ -247,21 +321,28 @@ public final class ArchiveTransport implements Transport {
         tar.finish();
       }
       beforeReplace.run(staging);
-      LocalFiles.moveAtomically(staging, archive);
+      LocalFiles.publishFile(staging, place.path(), place.existing().isPresent());
       staging = null;
     } catch (IOException e) {
       throw LocalFiles.failure("writing", archive, e);
     } finally {
       if (staging != null) {
-        LocalFiles.deleteTreeQuietly(staging);
+        LocalFiles.deleteQuietly(staging);
       }
     }
   }
 
-  /** The entries of the archive at {@code path}, in order. */
+  /** The entries of the archive at {@code path}, in order (the marker first). */
   static List<OfflineLayout.Entry> read(Path path) throws IOException {
+    try (InputStream file = Files.newInputStream(path, LinkOption.NOFOLLOW_LINKS)) {
+      return read(file);
+    }
+  }
+
+  /** The entries of the archive {@code in} holds, in order. */
+  private static List<OfflineLayout.Entry> read(InputStream in) throws IOException {
     List<OfflineLayout.Entry> entries = new ArrayList<>();
-    try (InputStream file = new BufferedInputStream(Files.newInputStream(path));
+    try (InputStream file = new BufferedInputStream(in);
         TarArchiveInputStream tar =
             new TarArchiveInputStream(new GzipCompressorInputStream(file))) {
       for (TarArchiveEntry entry = tar.getNextEntry(); entry != null; entry = tar.getNextEntry()) {

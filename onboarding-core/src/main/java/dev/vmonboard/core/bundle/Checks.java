@@ -52,35 +52,29 @@ final class Checks {
 
   /**
    * Whether {@code value} can be written as one line of an environment file ({@code sidecar.env},
-   * {@code cluster.env}) and passed to a shell: no NUL, newline, carriage return or other control
-   * character (a tab is fine), and valid Unicode. Records a problem naming {@code field} otherwise.
+   * {@code cluster.env}) and passed to a shell: no NUL, newline, carriage return or any other
+   * character the SDK refuses everywhere ({@link Names#isForbidden(int)}: controls, format
+   * characters, separators, lone surrogates, private-use and unassigned code points; a tab is
+   * fine). Records a problem naming {@code field} otherwise.
    */
   boolean line(String field, String value) {
-    for (int i = 0; i < value.length(); i++) {
-      char c = value.charAt(i);
-      if ((c < 0x20 && c != '\t') || c == 0x7f) {
-        add(
-            field,
-            "'"
-                + Names.printable(value)
-                + "' contains "
-                + describe(c)
-                + ", which would corrupt the proxy's environment file; remove it");
-        return false;
-      }
-      if (Character.isSurrogate(c)) {
-        boolean paired =
-            Character.isHighSurrogate(c)
-                && i + 1 < value.length()
-                && Character.isLowSurrogate(value.charAt(i + 1));
-        if (!paired) {
-          add(field, "contains an unpaired UTF-16 surrogate: not valid Unicode text");
-          return false;
-        }
-        i++;
-      }
+    String rest = value.replace('\t', ' ');
+    int at = Names.firstForbidden(rest);
+    if (at < 0) {
+      return true;
     }
-    return true;
+    if (Character.isSurrogate(rest.charAt(at))) {
+      add(field, "contains an unpaired UTF-16 surrogate: not valid Unicode text");
+    } else {
+      add(
+          field,
+          "'"
+              + Names.printable(value)
+              + "' contains "
+              + Names.describeForbidden(rest)
+              + ", which would corrupt the proxy's environment file; remove it");
+    }
+    return false;
   }
 
   /**
@@ -110,18 +104,5 @@ final class Checks {
       return false;
     }
     return true;
-  }
-
-  private static String describe(char c) {
-    switch (c) {
-      case '\0':
-        return "a NUL byte";
-      case '\n':
-        return "a newline";
-      case '\r':
-        return "a carriage return";
-      default:
-        return String.format("the control character \\x%02x", (int) c);
-    }
   }
 }

@@ -7,6 +7,7 @@ import dev.vmonboard.core.Target;
 import dev.vmonboard.core.Transport;
 import dev.vmonboard.core.WorkloadRef;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -34,6 +35,15 @@ import org.slf4j.LoggerFactory;
  * the layout in place keeps its renewed certificates across deliveries. A directory holding
  * anything else is never replaced nor deleted: the delivery fails instead. The {@link Target} only
  * names the VM and plays no part here.
+ *
+ * <p>Every path follows {@link LocalFiles}' rule: the root of {@link #perWorkload} must belong to
+ * the user running vmonboard and be writable by no one else (it is created 0700 when missing); the
+ * directories above it, or above a {@link #singleWorkload} directory, must belong to the user or
+ * root and be writable by others only with the sticky bit; a link on the way is followed only when
+ * the user or root made it. A workload's directory, and what is at its top (etc/, bin/, the start
+ * script, the certificates' directory), is replaced or deleted only when it is a real directory or
+ * file of the user's that others cannot write: a link, a FIFO, a device or another user's directory
+ * there is refused and left alone.
  *
  * <p>Thread-safe; deliveries to the same directory take turns.
  */
@@ -78,14 +88,17 @@ public final class LocalDirectoryTransport implements Transport {
   @Override
   public void deliver(Bundle bundle, Target target, StageContext context) {
     List<OfflineLayout.Entry> entries = OfflineLayout.entries(bundle);
-    Path directory = directoryOf(bundle.workload());
-    synchronized (LocalFiles.lock(directory)) {
+    Path configured = directoryOf(bundle.workload());
+    synchronized (LocalFiles.lock(configured)) {
       Path staging = null;
       try {
+        Path directory = place(configured, true).orElseThrow();
         refuseForeign(directory);
         OfflineLayout.refuseOther(
-            holder(directory), bundle.workload(), directory, "LocalDirectoryTransport.perWorkload");
-        Files.createDirectories(directory.getParent());
+            holder(directory),
+            bundle.workload(),
+            configured,
+            "LocalDirectoryTransport.perWorkload");
         staging =
             Files.createTempDirectory(
                 directory.getParent(), "." + directory.getFileName() + ".tmp-");
@@ -101,9 +114,9 @@ public final class LocalDirectoryTransport implements Transport {
         beforeReplace.run(staging);
         replace(directory, staging, OfflineLayout.stateDirectories(bundle));
         staging = null;
-        LOG.debug("wrote the bundle of {} to {}", bundle.workload(), directory);
+        LOG.debug("wrote the bundle of {} to {}", bundle.workload(), configured);
       } catch (IOException e) {
-        throw LocalFiles.failure("writing the bundle to", directory, e);
+        throw LocalFiles.failure("writing the bundle to", configured, e);
       } finally {
         if (staging != null) {
           LocalFiles.deleteTreeQuietly(staging);
@@ -114,9 +127,14 @@ public final class LocalDirectoryTransport implements Transport {
 
   @Override
   public void remove(Target target, StageContext context) {
-    Path directory = directoryOf(context.workload());
-    synchronized (LocalFiles.lock(directory)) {
+    Path configured = directoryOf(context.workload());
+    synchronized (LocalFiles.lock(configured)) {
       try {
+        Optional<Path> place = place(configured, false);
+        if (place.isEmpty()) {
+          return;
+        }
+        Path directory = place.get();
         refuseForeign(directory);
         Optional<WorkloadRef> holder = holder(directory);
         if (holder.isPresent() && !holder.get().equals(context.workload())) {
@@ -126,7 +144,7 @@ public final class LocalDirectoryTransport implements Transport {
         }
         LocalFiles.deleteTree(directory);
       } catch (IOException e) {
-        throw LocalFiles.failure("deleting", directory, e);
+        throw LocalFiles.failure("deleting", configured, e);
       }
     }
   }
@@ -148,28 +166,53 @@ public final class LocalDirectoryTransport implements Transport {
     return "LocalDirectoryTransport{" + root + (perWorkload ? ", per workload}" : "}");
   }
 
-  /** The workload whose layout {@code directory} holds, from its start script. */
-  private static Optional<WorkloadRef> holder(Path directory) throws IOException {
-    Path script = directory.resolve(OfflineLayout.START_SCRIPT);
-    if (!Files.isRegularFile(script, LinkOption.NOFOLLOW_LINKS)) {
-      return Optional.empty();
-    }
-    return OfflineLayout.workloadOf(Files.readString(script, StandardCharsets.UTF_8));
+  /**
+   * Where the layout of {@code configured} goes, as a path without links: the directories above it
+   * checked (and created when {@code create}; empty when one is missing otherwise). For {@link
+   * #perWorkload}, the root must be the user's own.
+   */
+  private Optional<Path> place(Path configured, boolean create) throws IOException {
+    Optional<Path> parent =
+        perWorkload
+            ? LocalFiles.trustedDirectory(root, create, true)
+            : LocalFiles.trustedDirectory(configured.getParent(), create, false);
+    return parent.map(directory -> directory.resolve(configured.getFileName()));
   }
 
   /**
-   * Refuses to replace or delete {@code directory} when it holds anything but an offline layout
-   * ({@code etc/} and {@code bin/start-istio-proxy.sh}): it is not ours.
+   * The workload whose layout {@code directory} holds, from its start script ({@link
+   * #refuseForeign} checked that it is the user's own regular file, if there).
+   */
+  private static Optional<WorkloadRef> holder(Path directory) throws IOException {
+    Optional<LocalFiles.Node> script =
+        LocalFiles.inspect(directory.resolve(OfflineLayout.START_SCRIPT));
+    if (script.isEmpty() || !script.get().isRegularFile()) {
+      return Optional.empty();
+    }
+    try (InputStream in = LocalFiles.openChecked(script.get())) {
+      return OfflineLayout.workloadOf(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    }
+  }
+
+  /**
+   * Refuses to replace or delete {@code directory} when it is not the user's own directory (a link,
+   * a FIFO, another user's, one others can write), or holds anything but an offline layout ({@code
+   * etc/}, the certificates' {@code etc-*}/ and {@code bin/start-istio-proxy.sh}, each the user's
+   * own and of the right type): it is not ours.
    */
   private static void refuseForeign(Path directory) throws IOException {
-    if (!Files.exists(directory, LinkOption.NOFOLLOW_LINKS)) {
+    Optional<LocalFiles.Node> node = LocalFiles.inspect(directory);
+    if (node.isEmpty()) {
       return;
     }
-    boolean ours = Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS);
-    if (ours) {
-      try (Stream<Path> children = Files.list(directory)) {
-        ours = children.allMatch(LocalDirectoryTransport::isLayoutPart);
-      }
+    if (!node.get().isDirectory()) {
+      throw LocalFiles.refused(
+          directory, "is " + node.get().type() + ", not a bundle directory: it was left alone");
+    }
+    LocalFiles.checkOwn(node.get());
+    boolean ours;
+    try (Stream<Path> children = Files.list(directory)) {
+      ours = children.allMatch(LocalDirectoryTransport::isLayoutPart);
     }
     if (!ours) {
       throw StageException.permanent(
@@ -180,16 +223,33 @@ public final class LocalDirectoryTransport implements Transport {
 
   private static boolean isLayoutPart(Path child) {
     String name = child.getFileName().toString();
-    boolean directory = Files.isDirectory(child, LinkOption.NOFOLLOW_LINKS);
     if (name.equals(OfflineLayout.ETC) || OfflineLayout.isStateDirectory(name)) {
-      return directory;
+      return isOwn(child, true);
     }
-    if (!name.equals(OfflineLayout.BIN) || !directory) {
+    if (!name.equals(OfflineLayout.BIN) || !isOwn(child, true)) {
       return false;
     }
     try (Stream<Path> scripts = Files.list(child)) {
       return scripts.allMatch(
-          script -> OfflineLayout.START_SCRIPT.endsWith("/" + script.getFileName()));
+          script ->
+              OfflineLayout.START_SCRIPT.endsWith("/" + script.getFileName())
+                  && isOwn(script, false));
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Whether {@code path} is a directory (or a regular file) of the user's that no one else can
+   * write: never a link, a FIFO or a device.
+   */
+  private static boolean isOwn(Path path, boolean directory) {
+    try {
+      Optional<LocalFiles.Node> node = LocalFiles.inspect(path);
+      return node.isPresent()
+          && (directory ? node.get().isDirectory() : node.get().isRegularFile())
+          && node.get().isUsers()
+          && (node.get().permissions() & 0022) == 0;
     } catch (IOException e) {
       return false;
     }

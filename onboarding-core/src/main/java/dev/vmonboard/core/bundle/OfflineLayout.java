@@ -198,9 +198,7 @@ final class OfflineLayout {
           "# The container runtime is docker unless CONTAINER_RUNTIME names another (podman).\n");
       preamble(script);
       script.append("runtime=${CONTAINER_RUNTIME:-docker}\n");
-      for (List<String> command : container.prepareCommands(CONFIG_DIR)) {
-        script.append(line(command)).append('\n');
-      }
+      hostDirectories(script, container, bundle);
       script
           .append("\"$runtime\" rm -f ")
           .append(Shell.quote(container.containerName()))
@@ -225,6 +223,99 @@ final class OfflineLayout {
           "use a ContainerLaunch or a SystemdLaunch");
     }
     return script.toString();
+  }
+
+  /**
+   * The shell functions that prepare the container's host directories (the agent's certificates
+   * next to {@code etc/}) under the rule of {@link LocalFiles}, on the VM: a directory is created
+   * owner-only, or, when it exists, used only if it is a real directory (not a link) of the user
+   * running the script that no one else can write, under directories that belong to that user or
+   * root and that others cannot write unless sticky; a seed file is written to a new file with an
+   * unpredictable name ({@code mktemp}) in that directory and renamed over the old one, never
+   * written through a link, and a link or special file in its place is refused.
+   *
+   * <p>POSIX {@code sh} has no {@code lstat}: {@code find DIR -prune -type d -user UID ! -perm -020
+   * ...} does the checks, as find does not follow links by default. POSIX {@code mv} cannot be told
+   * that its target is not a directory; GNU {@code mv -T} can and is used where there is one,
+   * elsewhere the check just before the rename is the guard.
+   */
+  private static final String HOST_DIRECTORY_FUNCTIONS =
+      "me=$(id -u)\n"
+          + "mv_t=\n"
+          + "if mv --help 2>&1 | grep -q -e --no-target-directory; then mv_t=-T; fi\n"
+          + "refuse() { printf 'start-istio-proxy.sh: %s\\n' \"$1\" >&2; exit 1; }\n"
+          + "# own_dir DIR: a directory (not a link) of this user that no one else can write.\n"
+          + "own_dir() {\n"
+          + "  [ -n \"$(find \"$1\" -prune -type d -user \"$me\" ! -perm -020 ! -perm -002"
+          + " -print)\" ]\n"
+          + "}\n"
+          + "# safe_parent DIR: of this user or root, and writable by others only if sticky.\n"
+          + "safe_parent() {\n"
+          + "  [ -n \"$(find \"$1\" -prune -type d \\( -user \"$me\" -o -user 0 \\)"
+          + " \\( -perm -1000 -o \\( ! -perm -020 ! -perm -002 \\) \\) -print)\" ]\n"
+          + "}\n"
+          + "# host_dir DIR: creates DIR 0700, or checks the one there and every directory above.\n"
+          + "host_dir() {\n"
+          + "  up=$(dirname -- \"$1\")\n"
+          + "  while :; do\n"
+          + "    safe_parent \"$up\""
+          + " || refuse \"$up can be changed by another user: not writing below it\"\n"
+          + "    [ \"$up\" = / ] && break\n"
+          + "    up=$(dirname -- \"$up\")\n"
+          + "  done\n"
+          + "  if [ ! -e \"$1\" ] && [ ! -L \"$1\" ]; then mkdir -m 0700 -- \"$1\"; fi\n"
+          + "  own_dir \"$1\" || refuse \"$1 is a link, not a directory, not owned by uid $me or"
+          + " writable by others: not writing to it\"\n"
+          + "}\n"
+          + "# seed SOURCE DIR NAME MODE: copies SOURCE to DIR/NAME by a new file and a rename.\n"
+          + "seed() {\n"
+          + "  { [ -f \"$1\" ] && [ ! -L \"$1\" ]; } || refuse \"$1 is not a regular file\"\n"
+          + "  if [ -L \"$2/$3\" ] || { [ -e \"$2/$3\" ] && [ ! -f \"$2/$3\" ]; }; then\n"
+          + "    refuse \"$2/$3 is a link or not a regular file: not replacing it\"\n"
+          + "  fi\n"
+          + "  tmp=$(mktemp \"$2/.$3.XXXXXX\")\n"
+          + "  cat -- \"$1\" > \"$tmp\" && chmod \"$4\" \"$tmp\""
+          + " && mv -f $mv_t -- \"$tmp\" \"$2/$3\" || { rm -f -- \"$tmp\"; exit 1; }\n"
+          + "}\n";
+
+  /**
+   * The preparation of {@code container}'s host directories, with {@link
+   * #HOST_DIRECTORY_FUNCTIONS}.
+   */
+  private static void hostDirectories(
+      StringBuilder script, ContainerLaunch container, Bundle bundle) {
+    if (container.hostDirectories().isEmpty()) {
+      return;
+    }
+    script.append(HOST_DIRECTORY_FUNCTIONS);
+    for (ContainerLaunch.HostDirectory directory : container.hostDirectories()) {
+      String path = directory.path(CONFIG_DIR);
+      script.append(line(List.of("host_dir", path))).append('\n');
+      directory
+          .seeds()
+          .forEach(
+              (source, name) ->
+                  script
+                      .append(
+                          line(
+                              List.of(
+                                  "seed",
+                                  ContainerLaunch.resolve(CONFIG_DIR, source),
+                                  path,
+                                  name,
+                                  String.format("%04o", seedMode(bundle, source)))))
+                      .append('\n'));
+    }
+  }
+
+  /** The mode of the bundle file {@code source}; 0600 when the bundle has none of that name. */
+  private static int seedMode(Bundle bundle, String source) {
+    for (BundleFile file : bundle.files()) {
+      if (file.path().equals(source)) {
+        return file.mode();
+      }
+    }
+    return 0600;
   }
 
   private static void preamble(StringBuilder script) {

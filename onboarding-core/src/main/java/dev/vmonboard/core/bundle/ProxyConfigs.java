@@ -3,12 +3,14 @@ package dev.vmonboard.core.bundle;
 import dev.vmonboard.core.BootstrapAnnotation;
 import dev.vmonboard.core.InvalidInputException;
 import dev.vmonboard.core.Workload;
+import dev.vmonboard.core.internal.Names;
 import dev.vmonboard.core.mesh.IstioConfig;
 import dev.vmonboard.core.mesh.MeshSnapshot;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.TreeMap;
 
 /**
@@ -132,20 +134,18 @@ final class ProxyConfigs {
     if (value == null) {
       return Optional.empty();
     }
-    try {
-      int number =
-          value instanceof Number n && n.doubleValue() == n.intValue()
-              ? n.intValue()
-              : Integer.parseInt(String.valueOf(value).trim());
-      if (number >= 0) {
-        return Optional.of(number);
-      }
-    } catch (NumberFormatException e) {
-      // reported below
+    OptionalInt number =
+        value instanceof Number n && n.doubleValue() == n.intValue()
+            ? OptionalInt.of(n.intValue())
+            : Names.parseNumber(String.valueOf(value));
+    if (number.isPresent() && number.getAsInt() >= 0) {
+      return Optional.of(number.getAsInt());
     }
     checks.add(
         source + " " + CONCURRENCY,
-        "'" + value + "' is not a number of worker threads (0 = one per core)");
+        "'"
+            + Names.printable(String.valueOf(value))
+            + "' is not a number of worker threads (0 = one per core)");
     return Optional.empty();
   }
 

@@ -7,6 +7,7 @@ import dev.vmonboard.core.InvalidInputException;
 import dev.vmonboard.core.ReadinessProbe;
 import dev.vmonboard.core.SystemdLaunch;
 import dev.vmonboard.core.Workload;
+import dev.vmonboard.core.internal.Names;
 import dev.vmonboard.core.mesh.IstioConfig;
 import dev.vmonboard.core.mesh.MeshSnapshot;
 import java.util.ArrayList;
@@ -15,6 +16,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -258,10 +260,16 @@ public final class SystemdBundleFactory implements BundleFactory {
     Object configured = config.get("statusPort");
     int statusPort = DEFAULT_STATUS_PORT;
     if (configured != null) {
-      try {
-        statusPort = Integer.parseInt(String.valueOf(configured).trim());
-      } catch (NumberFormatException e) {
-        checks.add("statusPort (ProxyConfig)", "'" + configured + "' is not a port number");
+      OptionalInt parsed =
+          configured instanceof Number n && n.doubleValue() == n.intValue()
+              ? OptionalInt.of(n.intValue())
+              : Names.parseNumber(String.valueOf(configured));
+      if (parsed.isPresent() && parsed.getAsInt() >= 0 && parsed.getAsInt() <= 65535) {
+        statusPort = parsed.getAsInt();
+      } else {
+        checks.add(
+            "statusPort (ProxyConfig)",
+            "'" + Names.printable(String.valueOf(configured)) + "' is not a port number");
       }
     }
     String ports = "22,15090,15021";

@@ -103,6 +103,7 @@ class ArchiveTransportTest {
     assertThat(ArchiveTransport.read(transport.archive()))
         .extracting(entry -> String.format("%04o", entry.mode()) + " " + entry.path())
         .containsExactly(
+            "0644 " + ArchiveTransport.MARKER,
             "0750 etc",
             "0750 bin",
             "0644 etc/sidecar.env",
@@ -182,14 +183,17 @@ class ArchiveTransportTest {
     Path archive = temp.resolve("other.tgz");
     deliver(ArchiveTransport.perWorkload(temp.resolve("x.tgz")), bundle("v1"));
     Files.copy(temp.resolve("x.tgz"), archive);
+    LocalFiles.setMode(archive, 0600);
     ArchiveTransport single = ArchiveTransport.singleWorkload(archive);
     assertThat(catchThrowableOfType(StageException.class, () -> deliver(single, bundle("v1"))))
         .hasMessageContaining("not part of a bundle layout");
-    Files.writeString(temp.resolve("notes.txt"), "not an archive");
-    ArchiveTransport onText = ArchiveTransport.perWorkload(temp.resolve("notes.txt"));
+    Path notes = temp.resolve("notes.txt");
+    Files.writeString(notes, "not an archive");
+    LocalFiles.setMode(notes, 0600);
+    ArchiveTransport onText = ArchiveTransport.perWorkload(notes);
     assertThat(catchThrowableOfType(StageException.class, () -> deliver(onText, bundle("v1"))))
         .hasMessageContaining("reading");
-    assertThat(temp.resolve("notes.txt")).hasContent("not an archive");
+    assertThat(notes).hasContent("not an archive");
   }
 
   @Test

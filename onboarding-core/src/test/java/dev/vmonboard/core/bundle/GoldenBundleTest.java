@@ -88,6 +88,9 @@ class GoldenBundleTest {
             .start();
     String output = new String(tar.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(tar.waitFor()).as("tar: " + output).isZero();
+    Path marker = extracted.resolve(ArchiveTransport.MARKER);
+    assertThat(marker).isRegularFile();
+    Files.delete(marker);
     assertSeveral(extracted);
   }
 

@@ -20,7 +20,7 @@ final class Durations implements CommandLine.ITypeConverter<Duration> {
   }
 
   static Duration parse(String text) {
-    String value = text.strip();
+    String value = text;
     if (value.startsWith("P") || value.startsWith("p")) {
       try {
         return positive(Duration.parse(value), text);
@@ -32,6 +32,9 @@ final class Durations implements CommandLine.ITypeConverter<Duration> {
     Duration total = Duration.ZERO;
     int end = 0;
     while (part.find() && part.start() == end) {
+      if (part.group(1).length() > 12) {
+        throw invalid(text);
+      }
       long amount = Long.parseLong(part.group(1));
       total =
           switch (part.group(2)) {

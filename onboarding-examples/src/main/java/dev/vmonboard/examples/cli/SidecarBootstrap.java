@@ -18,6 +18,7 @@ import dev.vmonboard.core.bundle.ArchiveTransport;
 import dev.vmonboard.core.bundle.ContainerBundleFactory;
 import dev.vmonboard.core.bundle.LocalDirectoryTransport;
 import dev.vmonboard.core.bundle.SystemdBundleFactory;
+import dev.vmonboard.core.internal.Names;
 import dev.vmonboard.examples.support.Quiet;
 import dev.vmonboard.examples.support.Texts;
 import dev.vmonboard.k8s.EmbeddedIstioCluster;
@@ -224,6 +225,7 @@ public final class SidecarBootstrap implements Callable<Integer> {
     @Option(
         names = "--ssh-port",
         paramLabel = "PORT",
+        converter = StrictNumbers.Port.class,
         description = "Port when no ssh-port annotation says (default 22).")
     Integer port;
 
@@ -263,6 +265,7 @@ public final class SidecarBootstrap implements Callable<Integer> {
     @Option(
         names = "--concurrency",
         paramLabel = "N",
+        converter = StrictNumbers.Count.class,
         description = "VMs handled at once (default 8).")
     int concurrency = 8;
 
@@ -457,6 +460,16 @@ public final class SidecarBootstrap implements Callable<Integer> {
                 + outputOption
                 + ": nothing is copied over SSH");
       }
+    }
+    Path outputPath = toDir ? output.outputDir : output.outputFile;
+    if (outputPath != null && Names.hasForbidden(outputPath.toString())) {
+      throw new UsageError(
+          outputOption
+              + " '"
+              + Names.printable(outputPath.toString())
+              + "' contains "
+              + Names.describeForbidden(outputPath.toString())
+              + ": name a path without control or format characters");
     }
     if (toFile) {
       String name = output.outputFile.getFileName().toString();
