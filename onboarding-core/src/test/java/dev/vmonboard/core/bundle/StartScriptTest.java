@@ -12,10 +12,12 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -118,6 +120,83 @@ class StartScriptTest {
     assertThat(run(Map.of("FAKE_RUN_FAILS", "1")).exitCode()).isEqualTo(125);
   }
 
+  @Test
+  void anExistingCertificateIsReplacedByARenameAndNoTemporaryFileIsLeft() throws Exception {
+    assertThat(run(Map.of()).exitCode()).isZero();
+    Path certificate = layout.resolve("etc-certs/root-cert.pem");
+    Object first = Files.readAttributes(certificate, BasicFileAttributes.class).fileKey();
+    assertThat(run(Map.of()).exitCode()).isZero();
+    assertThat(Files.readAttributes(certificate, BasicFileAttributes.class).fileKey())
+        .isNotEqualTo(first);
+    assertThat(LocalFiles.mode(certificate)).isEqualTo(0644);
+    try (Stream<Path> files = Files.list(layout.resolve("etc-certs"))) {
+      assertThat(files.map(path -> path.getFileName().toString())).containsExactly("root-cert.pem");
+    }
+  }
+
+  @Test
+  void aCertificateDirectoryPlantedAsALinkIsRefused() throws Exception {
+    HostileFiles.plantLink(layout.resolve("etc-certs"), victim());
+    assertRefusedWithNothingChanged("is a link, not a directory");
+  }
+
+  @Test
+  void aCertificateDirectoryOthersCanWriteOrOfAnotherUserIsRefused() throws Exception {
+    Path certs = Files.createDirectory(layout.resolve("etc-certs"));
+    HostileFiles.chmod(certs, 0777);
+    assertRefusedWithNothingChanged("writable by others");
+    HostileFiles.chmod(certs, 0700);
+    HostileFiles.giveToOtherUser(certs);
+    assertRefusedWithNothingChanged("not owned by uid 0");
+  }
+
+  @Test
+  void aCertificatePlantedAsALinkOrAFifoIsNotWrittenThrough() throws Exception {
+    Path certs = Files.createDirectory(layout.resolve("etc-certs"));
+    LocalFiles.setMode(certs, 0700);
+    Path victim = victim();
+    Files.createSymbolicLink(certs.resolve("root-cert.pem"), victim.resolve("data.txt"));
+    assertRefusedWithNothingChanged("root-cert.pem is a link or not a regular file");
+    Files.delete(certs.resolve("root-cert.pem"));
+    Files.createSymbolicLink(certs.resolve("root-cert.pem"), victim);
+    assertRefusedWithNothingChanged("root-cert.pem is a link or not a regular file");
+    Files.delete(certs.resolve("root-cert.pem"));
+    HostileFiles.fifo(certs.resolve("root-cert.pem"));
+    assertRefusedWithNothingChanged("root-cert.pem is a link or not a regular file");
+  }
+
+  @Test
+  void aLayoutUnderADirectoryOthersCanWriteIsRefused() throws Exception {
+    HostileFiles.chmod(layout.getParent(), 0777);
+    assertRefusedWithNothingChanged("can be changed by another user");
+    HostileFiles.chmod(layout.getParent(), 0700);
+    HostileFiles.giveToOtherUser(layout.getParent());
+    assertRefusedWithNothingChanged("can be changed by another user");
+  }
+
+  /** Another user's directory with a file in it, next to the layout. */
+  private Path victim() throws IOException {
+    Path victim = Files.createDirectory(temp.resolve("victim"));
+    Files.writeString(victim.resolve("data.txt"), "the victim's data\n");
+    return victim;
+  }
+
+  /**
+   * Runs the script, which must fail saying {@code why} before the runtime is called, with nothing
+   * changed under the temp directory but the script's own output and the runtime's log.
+   */
+  private void assertRefusedWithNothingChanged(String why) throws Exception {
+    Map<String, String> before = HostileFiles.snapshot(temp);
+    Result result = run(Map.of());
+    assertThat(result.exitCode()).as(result.output()).isNotZero();
+    assertThat(result.output()).contains(why);
+    assertThat(result.calls()).isEmpty();
+    Map<String, String> after = HostileFiles.snapshot(temp);
+    after.remove("script.out");
+    before.remove("script.out");
+    assertThat(after).isEqualTo(before);
+  }
+
   private void assertNothingRanFromThePath() throws IOException {
     try (Stream<Path> all = Files.walk(temp)) {
       assertThat(all.map(path -> path.getFileName().toString())).doesNotContain("pwned", "pwned2");
@@ -135,10 +214,14 @@ class StartScriptTest {
     builder.environment().put("FAKE_RUNTIME_LOG", log.toString());
     builder.environment().remove("CONTAINER_RUNTIME");
     builder.environment().putAll(environment);
+    Path output = temp.resolve("script.out");
+    builder.redirectOutput(output.toFile());
     Process process = builder.start();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    int exit = process.waitFor();
-    return new Result(exit, output, calls());
+    if (!process.waitFor(120, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      throw new AssertionError("the start script hangs: " + Files.readString(output));
+    }
+    return new Result(process.exitValue(), Files.readString(output), calls());
   }
 
   /** The recorded calls: runtime name, then its arguments. */
