@@ -225,7 +225,7 @@ public final class SidecarBootstrap implements Callable<Integer> {
     @Option(
         names = "--ssh-port",
         paramLabel = "PORT",
-        converter = StrictNumbers.Port.class,
+        converter = StrictNumbers.class,
         description = "Port when no ssh-port annotation says (default 22).")
     Integer port;
 
@@ -265,7 +265,7 @@ public final class SidecarBootstrap implements Callable<Integer> {
     @Option(
         names = "--concurrency",
         paramLabel = "N",
-        converter = StrictNumbers.Count.class,
+        converter = StrictNumbers.class,
         description = "VMs handled at once (default 8).")
     int concurrency = 8;
 
