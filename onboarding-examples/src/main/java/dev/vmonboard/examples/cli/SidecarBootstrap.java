@@ -38,6 +38,7 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -914,7 +915,8 @@ public final class SidecarBootstrap implements Callable<Integer> {
             "bundles in "
                 + output.outputDir.toAbsolutePath()
                 + "/NAME.NAMESPACE/: copy one to its VM and run its bin/start-istio-proxy.sh");
-      } else if (output.outputFile != null && Files.exists(output.outputFile)) {
+      } else if (output.outputFile != null
+          && Files.isRegularFile(output.outputFile, LinkOption.NOFOLLOW_LINKS)) {
         out.println(
             "bundles in "
                 + output.outputFile.toAbsolutePath()
