@@ -39,16 +39,16 @@ import org.slf4j.LoggerFactory;
  * is owner-only (0600: it holds tokens). Every change writes a new archive under an unpredictable
  * name next to it and renames it into place, so a failure leaves the previous archive as it was.
  *
- * <p>The archive's first entry is the marker {@value #MARKER}. An existing file is read (to keep
- * the other workloads' entries) only when it is provably this transport's: a regular file, not a
- * link, with one name, owned by the user running vmonboard, owner-only, marker first. Anything else
- * there (a link, say to another archive, a FIFO, a device, another user's file, an archive without
- * the marker) is refused with an error before it is opened, and left as it was. The directories on
- * the way follow {@link LocalFiles}' rule (no directory that others can write, unless sticky; no
- * link that others could have planted). With several workloads each delivery rewrites the whole
- * archive (its cost grows with the fleet: fine for hundreds of VMs; for more, prefer {@link
- * LocalDirectoryTransport#perWorkload(Path)} and archive the directory once). {@link #remove} takes
- * the workload out, and deletes the archive when nothing is left.
+ * <p>The archive's first entry is the marker {@code .vmonboard-archive}. An existing file is read
+ * (to keep the other workloads' entries) only when it is provably this transport's: a regular file,
+ * not a link, with one name, owned by the user running vmonboard, owner-only, marker first.
+ * Anything else there (a link, say to another archive, a FIFO, a device, another user's file, an
+ * archive without the marker) is refused with an error before it is opened, and left as it was. The
+ * directories on the way follow {@link LocalFiles}' rule (no directory that others can write,
+ * unless sticky; no link that others could have planted). With several workloads each delivery
+ * rewrites the whole archive (its cost grows with the fleet: fine for hundreds of VMs; for more,
+ * prefer {@link LocalDirectoryTransport#perWorkload(Path)} and archive the directory once). {@link
+ * #remove} takes the workload out, and deletes the archive when nothing is left.
  *
  * <p>Thread-safe; changes to the same archive take turns.
  */
