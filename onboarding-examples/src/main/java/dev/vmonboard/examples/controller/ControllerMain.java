@@ -1,6 +1,7 @@
 package dev.vmonboard.examples.controller;
 
 import dev.vmonboard.core.bundle.ContainerBundleFactory;
+import dev.vmonboard.core.internal.Names;
 import dev.vmonboard.k8s.KubernetesCluster;
 import dev.vmonboard.k8s.controller.LeaderElection;
 import dev.vmonboard.k8s.controller.OnboardingController;
@@ -76,7 +77,19 @@ public final class ControllerMain {
                 .map(String::strip)
                 .filter(name -> !name.isEmpty())
                 .toArray(String[]::new))
-        .concurrency(Integer.parseInt(env.getOrDefault(CONCURRENCY, "8")))
+        .concurrency(concurrency(env.getOrDefault(CONCURRENCY, "8")))
         .leaderElection(election);
+  }
+
+  /** {@value #CONCURRENCY}: ASCII digits only, nothing around them (the SDK's one rule). */
+  static int concurrency(String text) {
+    return Names.parseNumber(text)
+        .orElseThrow(
+            () ->
+                new IllegalArgumentException(
+                    CONCURRENCY
+                        + " '"
+                        + Names.printable(text)
+                        + "' is not a whole number written in ASCII digits"));
   }
 }
