@@ -355,10 +355,10 @@ public final class KubernetesMeshDiscovery implements MeshConfigSource {
   // --- ingress (the systemd style's hosts file) ---------------------------------------------
 
   /**
-   * The address {@code istioctl x workload entry configure} writes into {@code hosts}: the
-   * {@code --ingressIP} given when it is an IP, else the ingress Service's first load-balancer IP,
-   * else its first {@code spec.externalIPs}; where the load balancer has only a host name, that
-   * name with the IPs it resolves to now (an addition: istioctl finds no IP there).
+   * The address {@code istioctl x workload entry configure} writes into {@code hosts}: the {@code
+   * --ingressIP} given when it is an IP, else the ingress Service's first load-balancer IP, else
+   * its first {@code spec.externalIPs}; where the load balancer has only a host name, that name
+   * with the IPs it resolves to now (an addition: istioctl finds no IP there).
    */
   private Optional<GatewayAddress> ingress() {
     if (ingressIp.isPresent() && Names.isIp(ingressIp.get())) {
@@ -587,7 +587,10 @@ public final class KubernetesMeshDiscovery implements MeshConfigSource {
       this.cluster = cluster;
     }
 
-    /** The namespace Istio is installed in ({@code -i/--istioNamespace}; default {@code istio-system}). */
+    /**
+     * The namespace Istio is installed in ({@code -i/--istioNamespace}; default {@code
+     * istio-system}).
+     */
     public Builder istioNamespace(String namespace) {
       List<Problem> problems = new ArrayList<>();
       Names.checkNamespace("istioNamespace", namespace, problems);
@@ -634,7 +637,8 @@ public final class KubernetesMeshDiscovery implements MeshConfigSource {
       String[] parts = service.split("\\.", -1);
       if (parts.length > 2) {
         problems.add(
-            Problem.of("ingressService", "'" + Names.printable(service) + "' is not NAME[.NAMESPACE]"));
+            Problem.of(
+                "ingressService", "'" + Names.printable(service) + "' is not NAME[.NAMESPACE]"));
       } else {
         Names.checkObjectName("ingressService", parts[0], problems);
         if (parts.length == 2) {

@@ -14,8 +14,8 @@ import java.util.Optional;
  * Maps the core {@link Workload} to Istio's {@link WorkloadEntry} and {@link WorkloadGroup} and
  * back. The SDK's bookkeeping label and annotation stay on the objects and out of the workload.
  *
- * <p>A group's labels are its {@code spec.metadata.labels} with the template's labels over them
- * (as istioctl reads them); its annotations are the object's annotations with {@code
+ * <p>A group's labels are its {@code spec.metadata.labels} with the template's labels over them (as
+ * istioctl reads them); its annotations are the object's annotations with {@code
  * spec.metadata.annotations} over them, the object's own kept apart when both are set; its service
  * account is the template's, else {@code default} (as istioctl reads it). Auto-registration is on
  * for a group unless its {@value #AUTO_REGISTER_ANNOTATION} annotation says {@code false}.

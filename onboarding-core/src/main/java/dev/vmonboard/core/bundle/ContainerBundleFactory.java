@@ -184,9 +184,9 @@ public final class ContainerBundleFactory implements BundleFactory {
    * The effective ProxyConfig: Istio's built-ins and the mesh's {@code defaultConfig} without its
    * {@code concurrency} (VMs use their own cores), {@code serviceCluster}, then the mesh-expansion
    * overrides, cluster-local addresses pointed at a host-name gateway, then the workload's
-   * annotation (its addresses kept as written). Each layer replaces the fields it sets, maps such as
-   * {@code proxyMetadata} whole, as the anchor's protobuf-JSON unmarshal does; a {@code
-   * concurrency} set by the expansion or the annotation stays.
+   * annotation (its addresses kept as written). Each layer applies as the anchor's protobuf-JSON
+   * unmarshal: a scalar replaces, a message section merges, a map such as {@code proxyMetadata} is
+   * replaced whole; a {@code concurrency} set by the expansion or the annotation stays.
    */
   private static Map<String, Object> proxyConfig(
       Inputs in, Map<String, Object> expansion, Map<String, Object> annotationConfig) {

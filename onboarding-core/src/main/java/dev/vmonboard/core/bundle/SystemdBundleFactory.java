@@ -28,10 +28,10 @@ import java.util.regex.Pattern;
  * from a WorkloadGroup or a WorkloadEntry (treated as a group of one VM).
  *
  * <p>Files: {@value #CLUSTER_ENV} (the agent's environment, {@code NAME='value'} lines sorted by
- * name), {@value #MESH_CONFIG} ({@code defaultConfig}: the mesh's {@code defaultConfig}, the
- * {@code proxy.istio.io/config} annotations over it, the revision's discovery address when none is
- * set, {@code proxyMetadata} and the group's probe as {@code readinessProbe}), {@value #ROOT_CERT}
- * (the workload namespace's {@code istio-ca-root-cert}), {@value #HOSTS} ({@code <ingress IP>
+ * name), {@value #MESH_CONFIG} ({@code defaultConfig}: the mesh's {@code defaultConfig}, the {@code
+ * proxy.istio.io/config} annotations over it, the revision's discovery address when none is set,
+ * {@code proxyMetadata} and the group's probe as {@code readinessProbe}), {@value #ROOT_CERT} (the
+ * workload namespace's {@code istio-ca-root-cert}), {@value #HOSTS} ({@code <ingress IP>
  * istiod[-rev].<ns>.svc}, empty when there is no ingress IP) and, added by the pipeline, {@value
  * #TOKEN} (0600, where Istio writes 0744). The launch is a {@link SystemdLaunch}: where each file
  * goes, owned by {@code istio-proxy} (the hosts line is appended to {@code /etc/hosts} once), then
@@ -43,11 +43,11 @@ import java.util.regex.Pattern;
  * Builder#internalIp} / {@link Builder#externalIp}); the revision, the Istio namespace and the
  * ingress come with the {@link MeshSnapshot}.
  *
- * <p>Where this SDK goes beyond Istio, it adds and never changes a value Istio defines: a WorkloadEntry
- * without {@code --internalIP} gets {@code ISTIO_SVC_IP} from its {@code proxy-instance-ip}
- * annotation or IP address; the mesh-expansion overrides apply under the annotations; a gateway
- * known by host name only gets a {@code hosts} line for the IP that name resolved to when the mesh
- * was read (Istio writes an empty file).
+ * <p>Where this SDK goes beyond Istio, it adds and never changes a value Istio defines: a
+ * WorkloadEntry without {@code --internalIP} gets {@code ISTIO_SVC_IP} from its {@code
+ * proxy-instance-ip} annotation or IP address; the mesh-expansion overrides apply under the
+ * annotations; a gateway known by host name only gets a {@code hosts} line for the IP that name
+ * resolved to when the mesh was read (Istio writes an empty file).
  *
  * <p>Pure: no I/O; the same inputs give the same bundle. Thread-safe.
  */
@@ -196,7 +196,8 @@ public final class SystemdBundleFactory implements BundleFactory {
     derived.put("POD_NAMESPACE", workload.namespace());
     derived.put("SERVICE_ACCOUNT", in.serviceAccount);
     derived.put("TRUST_DOMAIN", meshTrustDomain(in.mesh));
-    derived.put("ISTIO_META_CLUSTER_ID", clusterId.or(() -> in.mesh.values().clusterName()).orElse(""));
+    derived.put(
+        "ISTIO_META_CLUSTER_ID", clusterId.or(() -> in.mesh.values().clusterName()).orElse(""));
     derived.put("ISTIO_META_MESH_ID", ProxyConfigs.text(config, "meshId").orElse(""));
     derived.put("ISTIO_META_NETWORK", workload.network().orElse(""));
     podPorts(workload).ifPresent(ports -> derived.put("ISTIO_META_POD_PORTS", ports));
@@ -361,16 +362,25 @@ public final class SystemdBundleFactory implements BundleFactory {
         .ifPresent(
             port -> {
               Map<String, Object> http = new LinkedHashMap<>();
-              probe.httpPath().filter(path -> !path.isEmpty()).ifPresent(path -> http.put("path", path));
+              probe
+                  .httpPath()
+                  .filter(path -> !path.isEmpty())
+                  .ifPresent(path -> http.put("path", path));
               putNonZero(http, "port", Optional.of(port));
-              probe.httpScheme().filter(scheme -> !scheme.isEmpty()).ifPresent(scheme -> http.put("scheme", scheme));
+              probe
+                  .httpScheme()
+                  .filter(scheme -> !scheme.isEmpty())
+                  .ifPresent(scheme -> http.put("scheme", scheme));
               tree.put("httpGet", http);
             });
-    probe.tcpPort().ifPresent(port -> {
-      Map<String, Object> tcp = new LinkedHashMap<>();
-      putNonZero(tcp, "port", Optional.of(port));
-      tree.put("tcpSocket", tcp);
-    });
+    probe
+        .tcpPort()
+        .ifPresent(
+            port -> {
+              Map<String, Object> tcp = new LinkedHashMap<>();
+              putNonZero(tcp, "port", Optional.of(port));
+              tree.put("tcpSocket", tcp);
+            });
     if (!probe.execCommand().isEmpty()) {
       tree.put("exec", Map.of("command", probe.execCommand()));
     }

@@ -40,7 +40,9 @@ public abstract class MeshSnapshot {
     return InstallValues.defaults();
   }
 
-  /** The mesh root certificate (PEM) of the Istio namespace (empty when only known per namespace). */
+  /**
+   * The mesh root certificate (PEM) of the Istio namespace (empty when only known per namespace).
+   */
   @Value.Default
   public String rootCertificate() {
     return "";

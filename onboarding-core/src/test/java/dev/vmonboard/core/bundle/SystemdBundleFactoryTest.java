@@ -101,12 +101,7 @@ class SystemdBundleFactoryTest {
             m -> m.values(values().trustDomain("values.local").build()),
             "TRUST_DOMAIN",
             ""),
-        row(
-            "ISTIO_META_CLUSTER_ID is else empty",
-            w -> w,
-            m -> m,
-            "ISTIO_META_CLUSTER_ID",
-            ""),
+        row("ISTIO_META_CLUSTER_ID is else empty", w -> w, m -> m, "ISTIO_META_CLUSTER_ID", ""),
         row(
             "ISTIO_META_CLUSTER_ID is the cluster name",
             w -> w,
@@ -336,9 +331,7 @@ class SystemdBundleFactoryTest {
   static Stream<Arguments> absent() {
     return Stream.of(
         Arguments.of(
-            "no CA_ADDR without a revision",
-            (UnaryOperator<Workload.Builder>) w -> w,
-            "CA_ADDR"),
+            "no CA_ADDR without a revision", (UnaryOperator<Workload.Builder>) w -> w, "CA_ADDR"),
         Arguments.of(
             "no ISTIO_META_POD_PORTS without ports",
             (UnaryOperator<Workload.Builder>) w -> w.ports(Map.of()),
@@ -416,7 +409,11 @@ class SystemdBundleFactoryTest {
   @Test
   void internalAndExternalIpAreMutuallyExclusive() {
     org.assertj.core.api.Assertions.assertThatThrownBy(
-            () -> SystemdBundleFactory.builder().internalIp("10.0.0.1").externalIp("10.0.0.2").build())
+            () ->
+                SystemdBundleFactory.builder()
+                    .internalIp("10.0.0.1")
+                    .externalIp("10.0.0.2")
+                    .build())
         .hasMessageContaining("internalIP, externalIP")
         .hasMessageContaining("mutually exclusive");
     org.assertj.core.api.Assertions.assertThatThrownBy(
@@ -434,7 +431,8 @@ class SystemdBundleFactoryTest {
             .build(
                 group()
                     .putAnnotations(
-                        "proxy.istio.io/config", "proxyMetadata:\n  ISTIO_META_DNS_CAPTURE: \"x\"\n")
+                        "proxy.istio.io/config",
+                        "proxyMetadata:\n  ISTIO_META_DNS_CAPTURE: \"x\"\n")
                     .build(),
                 TestMeshes.typical());
     assertThat(EnvFiles.clusterEnv(bundle)).containsEntry("ISTIO_META_DNS_CAPTURE", "x");
@@ -511,7 +509,6 @@ class SystemdBundleFactoryTest {
             (UnaryOperator<Workload.Builder>) w -> w,
             (UnaryOperator<MeshSnapshot.Builder>) m -> m.revision("canary"),
             "  discoveryAddress: \"istiod-canary.istio-system.svc:15012\"\n"),
-
         Arguments.of(
             "other settings of the mesh's defaultConfig are kept",
             (UnaryOperator<Workload.Builder>) w -> w,
@@ -585,8 +582,7 @@ class SystemdBundleFactoryTest {
                 w -> w.putAnnotations("proxy.istio.io/config", "tracing:\n  sampling: 10\n"),
                 m ->
                     m.meshConfig(
-                        mesh(
-                            "defaultConfig:\n  tracing:\n    zipkin:\n      address: z:9411\n"))),
+                        mesh("defaultConfig:\n  tracing:\n    zipkin:\n      address: z:9411\n"))),
             SystemdBundleFactory.MESH_CONFIG);
     assertThat(yaml).contains("  tracing:\n    sampling: 10\n").doesNotContain("zipkin");
   }
@@ -638,7 +634,8 @@ class SystemdBundleFactoryTest {
             (UnaryOperator<MeshSnapshot.Builder>)
                 m ->
                     m.ingress(
-                        GatewayAddress.resolved("gw.example.com", List.of("198.51.100.9", "198.51.100.10"))),
+                        GatewayAddress.resolved(
+                            "gw.example.com", List.of("198.51.100.9", "198.51.100.10"))),
             "# istiod.istio-system.svc through the gateway gw.example.com (resolved when the bundle"
                 + " was built)\n198.51.100.9 istiod.istio-system.svc\n"));
   }

@@ -414,7 +414,8 @@ public final class SidecarBootstrap implements Callable<Integer> {
       }
       return;
     }
-    istioctl.check(spec.commandLine().getParseResult(), !names.isEmpty() || selection.all, action.offboard);
+    istioctl.check(
+        spec.commandLine().getParseResult(), !names.isEmpty() || selection.all, action.offboard);
     if (istioctl.impliesSystemd(spec.commandLine().getParseResult())) {
       action.style = Style.systemd;
     }

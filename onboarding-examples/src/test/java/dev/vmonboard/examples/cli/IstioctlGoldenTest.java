@@ -43,7 +43,8 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
 class IstioctlGoldenTest {
 
   private static final YAMLMapper YAML = YAMLMapper.builder().build();
-  private static final Pattern VARIABLE = Pattern.compile("^([A-Za-z_][A-Za-z0-9_]*)=", Pattern.MULTILINE);
+  private static final Pattern VARIABLE =
+      Pattern.compile("^([A-Za-z_][A-Za-z0-9_]*)=", Pattern.MULTILINE);
 
   @TempDir Path temp;
 
@@ -67,7 +68,9 @@ class IstioctlGoldenTest {
         args.add(line.endsWith(".yaml") ? golden.resolve(line).toString() : line);
       }
     }
-    args.addAll(List.of("-d", out.toString(), "--embedded-cluster", golden.resolve("cluster.yaml").toString()));
+    args.addAll(
+        List.of(
+            "-d", out.toString(), "--embedded-cluster", golden.resolve("cluster.yaml").toString()));
     ByteArrayOutputStream stdout = new ByteArrayOutputStream();
     ByteArrayOutputStream stderr = new ByteArrayOutputStream();
     int code =
@@ -77,7 +80,8 @@ class IstioctlGoldenTest {
             new PrintStream(stderr, true, StandardCharsets.UTF_8),
             prompt -> null,
             temp.resolve("home"));
-    String output = stdout.toString(StandardCharsets.UTF_8) + stderr.toString(StandardCharsets.UTF_8);
+    String output =
+        stdout.toString(StandardCharsets.UTF_8) + stderr.toString(StandardCharsets.UTF_8);
     assertThat(code).as(output).isZero();
     assertThat(output).doesNotContainPattern(CliFixture.JWT);
 
@@ -91,7 +95,8 @@ class IstioctlGoldenTest {
     assertThat(Files.readAllLines(etc.resolve("hosts")))
         .as(name + ": hosts")
         .isEqualTo(Files.readAllLines(golden.resolve("hosts")));
-    assertThat(Files.readString(etc.resolve("root-cert.pem"))).contains("-----BEGIN CERTIFICATE-----");
+    assertThat(Files.readString(etc.resolve("root-cert.pem")))
+        .contains("-----BEGIN CERTIFICATE-----");
     assertThat(Files.getPosixFilePermissions(etc.resolve("istio-token")))
         .isEqualTo(PosixFilePermissions.fromString("rw-------"));
     assertThat(Files.readString(etc.resolve("istio-token"))).startsWith("eyJ");
@@ -116,12 +121,18 @@ class IstioctlGoldenTest {
     while (matcher.find()) {
       names.add(matcher.group(1));
     }
-    List<String> command = new ArrayList<>(List.of("sh", "-c",
-        ". \"$1\"; shift; for name in \"$@\"; do eval \"value=\\${$name}\";"
-            + " printf '%s=%s\\0' \"$name\" \"$value\"; done",
-        "sh", file.toString()));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                "sh",
+                "-c",
+                ". \"$1\"; shift; for name in \"$@\"; do eval \"value=\\${$name}\";"
+                    + " printf '%s=%s\\0' \"$name\" \"$value\"; done",
+                "sh",
+                file.toString()));
     command.addAll(names);
-    Process shell = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    Process shell =
+        new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     String printed = new String(shell.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(shell.waitFor()).as("sh sourcing " + file).isZero();
     Map<String, String> variables = new TreeMap<>();

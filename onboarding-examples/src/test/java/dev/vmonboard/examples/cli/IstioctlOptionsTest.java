@@ -52,8 +52,18 @@ class IstioctlOptionsTest {
   void aGroupByNameGetsABundleWithoutAnAddress() throws Exception {
     Path out = temp.resolve("out");
     Run run =
-        run("web", "-n", "apps", "--style", "systemd", "-r", "canary", "-d", out.toString(),
-            "--embedded-cluster", cluster("revision-from-cluster").toString());
+        run(
+            "web",
+            "-n",
+            "apps",
+            "--style",
+            "systemd",
+            "-r",
+            "canary",
+            "-d",
+            out.toString(),
+            "--embedded-cluster",
+            cluster("revision-from-cluster").toString());
     assertThat(run.code).as(run.err + run.out).isZero();
     assertThat(out.resolve("web.apps/etc/cluster.env")).exists();
     assertThat(out.resolve("web.apps/bin/start-istio-proxy.sh")).exists();
@@ -62,20 +72,37 @@ class IstioctlOptionsTest {
   @Test
   void sshDeliveryOfAGroupWithoutHostSaysWhatIsMissing() throws Exception {
     Run run =
-        run("-a", "-n", "apps", "--style", "systemd", "-r", "canary", "--dry-run",
-            "--embedded-cluster", cluster("revision-from-cluster").toString());
+        run(
+            "-a",
+            "-n",
+            "apps",
+            "--style",
+            "systemd",
+            "-r",
+            "canary",
+            "--dry-run",
+            "--embedded-cluster",
+            cluster("revision-from-cluster").toString());
     assertThat(run.code).as(run.err + run.out).isEqualTo(1);
     assertThat(run.out)
         .contains("apps/web")
-        .contains("a WorkloadGroup has no address, so SSH delivery needs its"
-            + " sidecar-bootstrap.istio.io/ssh-host annotation");
+        .contains(
+            "a WorkloadGroup has no address, so SSH delivery needs its"
+                + " sidecar-bootstrap.istio.io/ssh-host annotation");
   }
 
   @Test
   void theContainerStyleLeavesGroupsOutOfAll() throws Exception {
     Run run =
-        run("-a", "-n", "apps", "-r", "canary", "--dry-run",
-            "--embedded-cluster", cluster("revision-from-cluster").toString());
+        run(
+            "-a",
+            "-n",
+            "apps",
+            "-r",
+            "canary",
+            "--dry-run",
+            "--embedded-cluster",
+            cluster("revision-from-cluster").toString());
     assertThat(run.code).isEqualTo(2);
     assertThat(run.err).contains("namespace 'apps' has no WorkloadEntries");
   }
@@ -102,7 +129,8 @@ class IstioctlOptionsTest {
             new PrintStream(err, true, StandardCharsets.UTF_8),
             prompt -> null,
             temp.resolve("home"));
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    return new Run(
+        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
   private record Run(int code, String out, String err) {}
