@@ -50,6 +50,11 @@ public abstract class ReadinessProbe {
     return new Builder().httpPath(path).httpPort(port);
   }
 
+  /** An HTTP GET probe on {@code port}, path left to the agent ({@code /}). */
+  public static Builder httpGet(int port) {
+    return new Builder().httpPort(port);
+  }
+
   /** A TCP connect probe on {@code port}. */
   public static Builder tcp(int port) {
     return new Builder().tcpPort(port);

@@ -41,8 +41,22 @@ public abstract class Target {
    * @throws InvalidInputException naming each bad value and the workload
    */
   public static Target resolve(Workload workload, TargetDefaults defaults) {
-    return TargetResolution.resolve(workload, defaults);
+    return TargetResolution.resolve(workload, defaults, true);
   }
+
+  /**
+   * The target of {@code workload} as {@link #resolve(Workload, TargetDefaults)}; when {@code
+   * needsHost} is false (a transport that writes on this machine) a workload without a host, such
+   * as a WorkloadGroup, gets the host {@value #NO_HOST}.
+   *
+   * @throws InvalidInputException naming each bad value and the workload
+   */
+  public static Target resolve(Workload workload, TargetDefaults defaults, boolean needsHost) {
+    return TargetResolution.resolve(workload, defaults, needsHost);
+  }
+
+  /** The host of a target whose bundle stays on this machine and whose workload has none. */
+  public static final String NO_HOST = "offline";
 
   /** A builder; prefer {@link #resolve(Workload, TargetDefaults)}. */
   public static Builder builder() {

@@ -14,7 +14,7 @@ final class TargetResolution {
 
   private TargetResolution() {}
 
-  static Target resolve(Workload workload, TargetDefaults defaults) {
+  static Target resolve(Workload workload, TargetDefaults defaults, boolean needsHost) {
     List<Problem> problems = new ArrayList<>();
     String host =
         workload.annotation(BootstrapAnnotation.SSH_HOST).or(workload::address).orElse(null);
@@ -22,8 +22,17 @@ final class TargetResolution {
         workload.annotation(BootstrapAnnotation.SSH_HOST).isPresent()
             ? BootstrapAnnotation.SSH_HOST.key()
             : "spec.address";
-    if (host == null || host.isBlank()) {
-      problems.add(Problem.of(hostField, "is missing: no host to reach the VM"));
+    if ((host == null || host.isBlank()) && !needsHost) {
+      host = Target.NO_HOST;
+    } else if (host == null || host.isBlank()) {
+      problems.add(
+          Problem.of(
+              hostField,
+              workload.kind() == Workload.Kind.WORKLOAD_GROUP
+                  ? "is missing: a WorkloadGroup has no address, so SSH delivery needs its "
+                      + BootstrapAnnotation.SSH_HOST.key()
+                      + " annotation (a local directory or archive needs no host)"
+                  : "is missing: no host to reach the VM"));
     } else if (!Names.isAddress(host)) {
       problems.add(
           Problem.of(

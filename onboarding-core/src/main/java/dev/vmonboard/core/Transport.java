@@ -15,6 +15,15 @@ import java.util.List;
  */
 public interface Transport {
 
+  /**
+   * Whether a delivery needs the VM's host. Transports that write bundles on this machine (a local
+   * directory, an archive) need none, so that a WorkloadGroup, which has no address, gets its
+   * bundle there; the default, for transports that reach the VM, says yes.
+   */
+  default boolean needsHost() {
+    return true;
+  }
+
   /** Puts {@code bundle} (with its token) in {@code target}'s config directory, atomically. */
   void deliver(Bundle bundle, Target target, StageContext context);
 

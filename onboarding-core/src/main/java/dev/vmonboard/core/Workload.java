@@ -60,6 +60,14 @@ public abstract class Workload {
    */
   public abstract Map<String, String> annotations();
 
+  /**
+   * The annotations of the object's own metadata, when {@link #annotations()} holds others over
+   * them: for a WorkloadGroup whose {@code spec.metadata.annotations} are set, {@link
+   * #annotations()} is those over the object's, and this the object's own (Istio applies the
+   * object's {@code proxy.istio.io/config} first, then the template's). Empty otherwise.
+   */
+  public abstract Map<String, String> metadataAnnotations();
+
   /** The ServiceAccount the proxy runs as ({@code spec.serviceAccount}). */
   public abstract Optional<String> serviceAccount();
 

@@ -489,7 +489,9 @@ final class WorkloadRun {
             Stage.PREPARE,
             ctx -> {
               workload.validate();
-              Target target = Target.resolve(workload, settings.targetDefaults());
+              Target target =
+                  Target.resolve(
+                      workload, settings.targetDefaults(), settings.transport().needsHost());
               MeshSnapshot snapshot = mesh.get();
               Bundle bundle = settings.bundleFactory().build(workload, snapshot);
               InvalidInputException.throwIfAny(

@@ -69,12 +69,19 @@ public final class KubernetesMeshDiscovery implements MeshConfigSource {
   private final KubernetesCluster cluster;
   private final String istioNamespace;
   private final Optional<String> revision;
+  private final Optional<String> ingressIp;
+  private final String ingressService;
+  private final boolean gatewayRequired;
+  private final Set<String> workloadNamespaces;
 
-  private KubernetesMeshDiscovery(
-      KubernetesCluster cluster, String istioNamespace, Optional<String> revision) {
-    this.cluster = cluster;
-    this.istioNamespace = istioNamespace;
-    this.revision = revision;
+  private KubernetesMeshDiscovery(Builder builder) {
+    this.cluster = builder.cluster;
+    this.istioNamespace = builder.istioNamespace;
+    this.revision = builder.revision;
+    this.ingressIp = builder.ingressIp;
+    this.ingressService = builder.ingressService;
+    this.gatewayRequired = builder.gatewayRequired;
+    this.workloadNamespaces = Set.copyOf(builder.workloadNamespaces);
   }
 
   /** Discovery of the default installation: namespace {@code istio-system}, no revision. */
@@ -127,8 +134,15 @@ public final class KubernetesMeshDiscovery implements MeshConfigSource {
                   + "'; VM proxies need istiod to issue their certificates: reinstall Istio with"
                   + " --set values.global.pilotCertProvider=istiod"));
     }
-    String rootCertificate = rootCertificate(problems);
-    Optional<GatewayAddress> gateway = gateway(meshNetworks, values, problems);
+    Map<String, String> namespaceRootCertificates = namespaceRootCertificates();
+    String rootCertificate =
+        rootCertificate(namespaceRootCertificates.isEmpty() ? problems : new ArrayList<>());
+    List<Problem> gatewayProblems = gatewayRequired ? problems : new ArrayList<>();
+    Optional<GatewayAddress> gateway = gateway(meshNetworks, values, gatewayProblems);
+    if (!gatewayRequired && !gatewayProblems.isEmpty()) {
+      LOG.debug("no usable gateway for the container style: {}", gatewayProblems);
+    }
+    Optional<GatewayAddress> ingress = ingress();
     Map<String, Object> expansion = meshExpansion(namespace);
     InvalidInputException.throwIfAny(
         null, "mesh configuration on " + cluster.description(), problems);
@@ -143,6 +157,8 @@ public final class KubernetesMeshDiscovery implements MeshConfigSource {
             .rootCertificate(rootCertificate)
             .kubernetesCaCertificate(kubernetesCa())
             .gateway(gateway)
+            .ingress(ingress)
+            .namespaceRootCertificates(namespaceRootCertificates)
             .meshExpansionProxyConfig(expansion)
             .build();
     LOG.debug(
@@ -323,6 +339,82 @@ public final class KubernetesMeshDiscovery implements MeshConfigSource {
         "ConfigMap " + istioNamespace + "/" + name + " key PROXY_CONFIG");
   }
 
+  /** {@code istio-ca-root-cert} of each workload namespace named, where it is there. */
+  private Map<String, String> namespaceRootCertificates() {
+    Map<String, String> certificates = new java.util.TreeMap<>();
+    for (String namespace : new TreeSet<>(workloadNamespaces)) {
+      ConfigMap root = configMap(namespace, "istio-ca-root-cert");
+      String pem = root == null ? null : data(root, "root-cert.pem");
+      if (pem != null && !pem.isBlank()) {
+        certificates.put(namespace, pem);
+      }
+    }
+    return certificates;
+  }
+
+  // --- ingress (the systemd style's hosts file) ---------------------------------------------
+
+  /**
+   * The address {@code istioctl x workload entry configure} writes into {@code hosts}: the {@code
+   * --ingressIP} given when it is an IP, else the ingress Service's first load-balancer IP, else
+   * its first {@code spec.externalIPs}; where the load balancer has only a host name, that name
+   * with the IPs it resolves to now (an addition: istioctl finds no IP there).
+   */
+  private Optional<GatewayAddress> ingress() {
+    if (ingressIp.isPresent() && Names.isIp(ingressIp.get())) {
+      return Optional.of(GatewayAddress.of(ingressIp.get()));
+    }
+    String[] parts = ingressService.split("\\.");
+    String name = parts[0];
+    String namespace = parts.length == 2 ? parts[1] : istioNamespace;
+    Service service = service(namespace, name);
+    if (service == null) {
+      LOG.debug("no ingress Service {}/{}: empty hosts file", namespace, name);
+      return Optional.empty();
+    }
+    List<LoadBalancerIngress> ingress = loadBalancerIngress(service);
+    if (!ingress.isEmpty()) {
+      LoadBalancerIngress first = ingress.get(0);
+      if (first.getIp() != null && Names.isIp(first.getIp())) {
+        return Optional.of(GatewayAddress.of(first.getIp()));
+      }
+      String hostname = first.getHostname();
+      if (hostname != null && Names.isHostname(hostname) && !Names.isIp(hostname)) {
+        return Optional.of(GatewayAddress.resolved(hostname, resolve(hostname)));
+      }
+      return Optional.empty();
+    }
+    List<String> external =
+        service.getSpec() == null || service.getSpec().getExternalIPs() == null
+            ? List.of()
+            : service.getSpec().getExternalIPs();
+    return external.isEmpty() || !Names.isIp(external.get(0))
+        ? Optional.empty()
+        : Optional.of(GatewayAddress.of(external.get(0)));
+  }
+
+  /** The IPs {@code hostname} resolves to from here, or none. */
+  private static List<String> resolve(String hostname) {
+    try {
+      List<String> ips = new ArrayList<>();
+      for (java.net.InetAddress address : java.net.InetAddress.getAllByName(hostname)) {
+        ips.add(address.getHostAddress());
+      }
+      return ips;
+    } catch (java.net.UnknownHostException | SecurityException e) {
+      LOG.debug("gateway host name {} does not resolve: empty hosts file", hostname);
+      return List.of();
+    }
+  }
+
+  private static List<LoadBalancerIngress> loadBalancerIngress(Service service) {
+    return service.getStatus() == null
+            || service.getStatus().getLoadBalancer() == null
+            || service.getStatus().getLoadBalancer().getIngress() == null
+        ? List.of()
+        : service.getStatus().getLoadBalancer().getIngress();
+  }
+
   // --- gateway -----------------------------------------------------------------------------
 
   private Optional<GatewayAddress> gateway(
@@ -399,7 +491,10 @@ public final class KubernetesMeshDiscovery implements MeshConfigSource {
                 .anyMatch(
                     e ->
                         e instanceof Map<?, ?> endpoint
-                            && values.clusterName().equals(endpoint.get("fromRegistry")))) {
+                            && values
+                                .clusterName()
+                                .orElse("Kubernetes")
+                                .equals(endpoint.get("fromRegistry")))) {
           network = candidate;
           break;
         }
@@ -445,12 +540,7 @@ public final class KubernetesMeshDiscovery implements MeshConfigSource {
                   + "; VMs need 15012 (istiod XDS and CA, name tcp-istiod) and 15443 (mTLS, name"
                   + " tls): expose them on the gateway"));
     }
-    List<LoadBalancerIngress> ingress =
-        service.getStatus() == null
-                || service.getStatus().getLoadBalancer() == null
-                || service.getStatus().getLoadBalancer().getIngress() == null
-            ? List.of()
-            : service.getStatus().getLoadBalancer().getIngress();
+    List<LoadBalancerIngress> ingress = loadBalancerIngress(service);
     Optional<String> address =
         ingress.stream()
             .map(LoadBalancerIngress::getHostname)
@@ -483,17 +573,24 @@ public final class KubernetesMeshDiscovery implements MeshConfigSource {
     return Optional.of(GatewayAddress.of(address.get()));
   }
 
-  /** Chooses the Istio installation to read. */
+  /** Chooses the Istio installation to read, and the options of istioctl's VM flow. */
   public static final class Builder {
     private final KubernetesCluster cluster;
     private String istioNamespace = "istio-system";
     private Optional<String> revision = Optional.empty();
+    private Optional<String> ingressIp = Optional.empty();
+    private String ingressService = EASTWEST_GATEWAY;
+    private boolean gatewayRequired = true;
+    private final Set<String> workloadNamespaces = new TreeSet<>();
 
     private Builder(KubernetesCluster cluster) {
       this.cluster = cluster;
     }
 
-    /** The namespace Istio is installed in (default {@code istio-system}). */
+    /**
+     * The namespace Istio is installed in ({@code -i/--istioNamespace}; default {@code
+     * istio-system}).
+     */
     public Builder istioNamespace(String namespace) {
       List<Problem> problems = new ArrayList<>();
       Names.checkNamespace("istioNamespace", namespace, problems);
@@ -503,19 +600,83 @@ public final class KubernetesMeshDiscovery implements MeshConfigSource {
     }
 
     /**
-     * The control-plane revision to read ({@code istio-<rev>} ConfigMaps, {@code istiod-<rev>}).
+     * The control-plane revision to read ({@code -r/--revision}: {@code istio-<rev>} and {@code
+     * istio-sidecar-injector-<rev>} ConfigMaps, {@code istiod-<rev>}); {@code default}, as in
+     * istioctl, is the installation without a revision.
      */
     public Builder revision(String revision) {
       List<Problem> problems = new ArrayList<>();
       Names.checkObjectName("revision", revision, problems);
       InvalidInputException.throwIfAny(null, "mesh discovery", problems);
-      this.revision = Optional.of(revision);
+      this.revision = "default".equals(revision) ? Optional.empty() : Optional.of(revision);
+      return this;
+    }
+
+    /**
+     * {@code --ingressIP}: the IP of the gateway VMs reach istiod through, written into the systemd
+     * style's {@code hosts}; a value that is not an IP is ignored, as istioctl does (the ingress
+     * Service is asked instead).
+     */
+    public Builder ingressIp(String ip) {
+      List<Problem> problems = new ArrayList<>();
+      if (ip.isEmpty() || ip.indexOf('\n') >= 0 || ip.indexOf('\0') >= 0 || ip.length() > 256) {
+        problems.add(Problem.of("ingressIP", "is empty, too long or has control characters"));
+      }
+      InvalidInputException.throwIfAny(null, "mesh discovery", problems);
+      this.ingressIp = Optional.of(ip);
+      return this;
+    }
+
+    /**
+     * {@code --ingressService}: the gateway Service, {@code NAME} (in the Istio namespace) or
+     * {@code NAME.NAMESPACE}, whose address goes into the systemd style's {@code hosts} (default
+     * {@code istio-eastwestgateway}).
+     */
+    public Builder ingressService(String service) {
+      List<Problem> problems = new ArrayList<>();
+      String[] parts = service.split("\\.", -1);
+      if (parts.length > 2) {
+        problems.add(
+            Problem.of(
+                "ingressService", "'" + Names.printable(service) + "' is not NAME[.NAMESPACE]"));
+      } else {
+        Names.checkObjectName("ingressService", parts[0], problems);
+        if (parts.length == 2) {
+          Names.checkNamespace("ingressService namespace", parts[1], problems);
+        }
+      }
+      InvalidInputException.throwIfAny(null, "mesh discovery", problems);
+      this.ingressService = service;
+      return this;
+    }
+
+    /**
+     * Whether a gateway the container style can use (ports 15012 and 15443, a load-balancer
+     * address) must exist: true by default. The systemd style, like istioctl, needs none (its
+     * {@code hosts} is then empty), so it can say false; the snapshot then has no gateway.
+     */
+    public Builder gatewayRequired(boolean required) {
+      this.gatewayRequired = required;
+      return this;
+    }
+
+    /**
+     * Namespaces whose own {@code istio-ca-root-cert} the bundles of their workloads take (as
+     * istioctl reads it from the WorkloadGroup's namespace); others get the Istio namespace's.
+     */
+    public Builder workloadNamespaces(java.util.Collection<String> namespaces) {
+      List<Problem> problems = new ArrayList<>();
+      for (String namespace : namespaces) {
+        Names.checkNamespace("workload namespace", namespace, problems);
+      }
+      InvalidInputException.throwIfAny(null, "mesh discovery", problems);
+      this.workloadNamespaces.addAll(namespaces);
       return this;
     }
 
     /** The discovery. */
     public KubernetesMeshDiscovery build() {
-      return new KubernetesMeshDiscovery(cluster, istioNamespace, revision);
+      return new KubernetesMeshDiscovery(this);
     }
   }
 }

@@ -138,30 +138,36 @@ public final class KubernetesRegistrar implements Registrar {
             + "), or register the workload first");
   }
 
+  /** The WorkloadEntries, then the WorkloadGroups, that {@code selector} selects, sorted. */
   @Override
   public List<Workload> list(WorkloadSelector selector) {
-    String namespace = selector.namespace().orElse(null);
-    List<GenericKubernetesResource> items =
-        cluster.call(
-            "list",
-            NETWORKING,
-            IstioKind.WORKLOAD_ENTRY.plural(),
-            namespace,
-            null,
-            () -> {
-              var operation = istio.resources(IstioKind.WORKLOAD_ENTRY);
-              var scoped =
-                  namespace == null ? operation.inAnyNamespace() : operation.inNamespace(namespace);
-              return selector.labelSelector().isPresent()
-                  ? scoped.withLabelSelector(selector.labelSelector().get()).list().getItems()
-                  : scoped.list().getItems();
-            });
     List<Workload> workloads = new ArrayList<>();
-    for (GenericKubernetesResource item : items) {
+    for (GenericKubernetesResource item : listItems(IstioKind.WORKLOAD_ENTRY, selector)) {
       workloads.add(WorkloadMapping.fromEntry(typed(item, WorkloadEntry.class)));
+    }
+    for (GenericKubernetesResource item : listItems(IstioKind.WORKLOAD_GROUP, selector)) {
+      workloads.add(WorkloadMapping.fromGroup(typed(item, WorkloadGroup.class)));
     }
     workloads.sort(Comparator.comparing(Workload::ref));
     return workloads;
+  }
+
+  private List<GenericKubernetesResource> listItems(IstioKind kind, WorkloadSelector selector) {
+    String namespace = selector.namespace().orElse(null);
+    return cluster.call(
+        "list",
+        NETWORKING,
+        kind.plural(),
+        namespace,
+        null,
+        () -> {
+          var operation = istio.resources(kind);
+          var scoped =
+              namespace == null ? operation.inAnyNamespace() : operation.inNamespace(namespace);
+          return selector.labelSelector().isPresent()
+              ? scoped.withLabelSelector(selector.labelSelector().get()).list().getItems()
+              : scoped.list().getItems();
+        });
   }
 
   @Override

@@ -14,10 +14,11 @@ import java.util.Optional;
  * Maps the core {@link Workload} to Istio's {@link WorkloadEntry} and {@link WorkloadGroup} and
  * back. The SDK's bookkeeping label and annotation stay on the objects and out of the workload.
  *
- * <p>A group's labels are its {@code spec.metadata.labels} (what istiod puts on the entries it
- * creates); its annotations are the object's annotations with {@code spec.metadata.annotations}
- * over them. Auto-registration is on for a group unless its {@value #AUTO_REGISTER_ANNOTATION}
- * annotation says {@code false}.
+ * <p>A group's labels are its {@code spec.metadata.labels} with the template's labels over them (as
+ * istioctl reads them); its annotations are the object's annotations with {@code
+ * spec.metadata.annotations} over them, the object's own kept apart when both are set; its service
+ * account is the template's, else {@code default} (as istioctl reads it). Auto-registration is on
+ * for a group unless its {@value #AUTO_REGISTER_ANNOTATION} annotation says {@code false}.
  */
 final class WorkloadMapping {
 
@@ -47,17 +48,26 @@ final class WorkloadMapping {
     WorkloadGroup.Metadata template =
         spec.metadata() == null ? new WorkloadGroup.Metadata(null, null) : spec.metadata();
     WorkloadEntry.Spec entry = spec.template() == null ? emptySpec() : spec.template();
-    Map<String, String> annotations =
+    Map<String, String> own =
         new LinkedHashMap<>(Ownership.withoutBookkeeping(metadata.getAnnotations()));
+    Map<String, String> annotations = new LinkedHashMap<>(own);
     annotations.putAll(template.annotations());
     boolean autoRegister = !"false".equals(annotations.remove(AUTO_REGISTER_ANNOTATION));
+    own.remove(AUTO_REGISTER_ANNOTATION);
+    Map<String, String> labels = new LinkedHashMap<>(template.labels());
+    labels.putAll(entry.labels());
+    String serviceAccount =
+        entry.serviceAccount() == null || entry.serviceAccount().isEmpty()
+            ? "default"
+            : entry.serviceAccount();
     return Workload.builder(WorkloadRef.of(metadata.getNamespace(), metadata.getName()))
         .kind(Workload.Kind.WORKLOAD_GROUP)
         .address(Optional.ofNullable(entry.address()))
-        .labels(template.labels())
+        .labels(labels)
+        .metadataAnnotations(template.annotations().isEmpty() ? Map.of() : own)
         .metadataLabels(Ownership.withoutBookkeeping(metadata.getLabels()))
         .annotations(annotations)
-        .serviceAccount(Optional.ofNullable(entry.serviceAccount()))
+        .serviceAccount(serviceAccount)
         .network(Optional.ofNullable(entry.network()))
         .ports(entry.ports())
         .autoRegister(autoRegister)
@@ -127,8 +137,9 @@ final class WorkloadMapping {
     ReadinessProbe.Builder builder;
     if (probe.httpGet() != null && probe.httpGet().port() != null) {
       builder =
-          ReadinessProbe.httpGet(
-              Optional.ofNullable(probe.httpGet().path()).orElse("/"), probe.httpGet().port());
+          probe.httpGet().path() == null
+              ? ReadinessProbe.httpGet(probe.httpGet().port())
+              : ReadinessProbe.httpGet(probe.httpGet().path(), probe.httpGet().port());
       Optional.ofNullable(probe.httpGet().scheme()).ifPresent(builder::httpScheme);
     } else if (probe.tcpSocket() != null && probe.tcpSocket().port() != null) {
       builder = ReadinessProbe.tcp(probe.tcpSocket().port());
@@ -155,7 +166,7 @@ final class WorkloadMapping {
         probe.failureThreshold().orElse(null),
         probe.httpPort().isPresent()
             ? new WorkloadGroup.HttpGet(
-                probe.httpPath().orElse("/"),
+                probe.httpPath().orElse(null),
                 probe.httpPort().get(),
                 null,
                 probe.httpScheme().orElse(null))

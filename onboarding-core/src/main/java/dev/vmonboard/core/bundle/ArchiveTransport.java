@@ -101,6 +101,12 @@ public final class ArchiveTransport implements Transport {
     return perWorkload ? OfflineLayout.directoryName(workload) + "/" : "";
   }
 
+  /** No: bundles are written on this machine. */
+  @Override
+  public boolean needsHost() {
+    return false;
+  }
+
   @Override
   public void deliver(Bundle bundle, Target target, StageContext context) {
     List<OfflineLayout.Entry> layout = OfflineLayout.entries(bundle);

@@ -143,7 +143,7 @@ public final class ContainerBundleFactory implements BundleFactory {
 
     List<BundleFile> files = new ArrayList<>();
     files.add(BundleFile.of(ENV_FILE, 0644, sidecarEnv(in, proxyConfig).dockerFormat()));
-    files.add(BundleFile.of(ROOT_CERT, 0644, Inputs.utf8(mesh.rootCertificate())));
+    files.add(BundleFile.of(ROOT_CERT, 0644, Inputs.utf8(in.rootCertificate())));
     ContainerLaunch.Builder launch =
         ContainerLaunch.builder()
             .containerName(
@@ -181,10 +181,12 @@ public final class ContainerBundleFactory implements BundleFactory {
   }
 
   /**
-   * The effective ProxyConfig: Istio's built-ins and the mesh's {@code defaultConfig} without
+   * The effective ProxyConfig: Istio's built-ins and the mesh's {@code defaultConfig} without its
    * {@code concurrency} (VMs use their own cores), {@code serviceCluster}, then the mesh-expansion
-   * overrides and the workload's annotation, cluster-local addresses pointed at a host-name
-   * gateway; {@code concurrency} stays out (it goes to the arguments).
+   * overrides, cluster-local addresses pointed at a host-name gateway, then the workload's
+   * annotation (its addresses kept as written). Each layer applies as the anchor's protobuf-JSON
+   * unmarshal: a scalar replaces, a message section merges, a map such as {@code proxyMetadata} is
+   * replaced whole; a {@code concurrency} set by the expansion or the annotation stays.
    */
   private static Map<String, Object> proxyConfig(
       Inputs in, Map<String, Object> expansion, Map<String, Object> annotationConfig) {
@@ -196,11 +198,10 @@ public final class ContainerBundleFactory implements BundleFactory {
                 ProxyConfigs.ofMesh(mesh, in.checks)));
     base.remove(ProxyConfigs.CONCURRENCY);
     base.put("serviceCluster", in.appOrServiceAccount + "." + in.workload.namespace());
-    Map<String, Object> proxyConfig = ProxyConfigs.merge(base, expansion, annotationConfig);
-    proxyConfig.remove(ProxyConfigs.CONCURRENCY);
+    Map<String, Object> proxyConfig = ProxyConfigs.merge(base, expansion, Map.of());
     in.gatewayHostname()
         .ifPresent(host -> ProxyConfigs.pointAtGateway(proxyConfig, host, in.workload.namespace()));
-    return proxyConfig;
+    return ProxyConfigs.merge(proxyConfig, annotationConfig, Map.of());
   }
 
   /** {@code sidecar.env}: {@code proxyMetadata}, then every variable of the reference's table. */

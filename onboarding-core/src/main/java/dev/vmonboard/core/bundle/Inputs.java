@@ -75,9 +75,11 @@ final class Inputs {
         installWord(
             "trust domain (MeshConfig trustDomain or global.trustDomain)", mesh.trustDomain());
     this.clusterId =
-        mesh.values().clusterName().isBlank()
-            ? "Kubernetes"
-            : installWord("global.multiCluster.clusterName", mesh.values().clusterName());
+        mesh.values()
+            .clusterName()
+            .filter(name -> !name.isBlank())
+            .map(name -> installWord("global.multiCluster.clusterName", name))
+            .orElse("Kubernetes");
     this.meshId =
         mesh.values()
             .meshId()
@@ -113,7 +115,7 @@ final class Inputs {
             .caAddress()
             .filter(address -> checks.matches("global.caAddress", address, ADDRESS, "host[:port]"));
     this.gateway = mesh.gateway();
-    if (!mesh.rootCertificate().contains("-----BEGIN CERTIFICATE-----")) {
+    if (!mesh.rootCertificate(workload.namespace()).contains("-----BEGIN CERTIFICATE-----")) {
       checks.add(
           "root certificate (istio-ca-root-cert root-cert.pem)",
           "holds no PEM certificate; the proxy could not verify istiod");
@@ -148,6 +150,11 @@ final class Inputs {
   /** The label {@code name} ({@code spec.labels} over metadata), or empty. */
   String label(String name) {
     return labels.getOrDefault(name, "");
+  }
+
+  /** The root certificate of the workload's namespace (else the Istio namespace's). */
+  String rootCertificate() {
+    return mesh.rootCertificate(workload.namespace());
   }
 
   /** Compact JSON of the labels, or empty text when there are none. */

@@ -85,6 +85,12 @@ public final class LocalDirectoryTransport implements Transport {
     return perWorkload ? root.resolve(OfflineLayout.directoryName(workload)) : root;
   }
 
+  /** No: bundles are written on this machine. */
+  @Override
+  public boolean needsHost() {
+    return false;
+  }
+
   @Override
   public void deliver(Bundle bundle, Target target, StageContext context) {
     List<OfflineLayout.Entry> entries = OfflineLayout.entries(bundle);

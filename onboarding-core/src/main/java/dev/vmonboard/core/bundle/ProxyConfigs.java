@@ -71,7 +71,14 @@ final class ProxyConfigs {
    * problem is recorded).
    */
   static Map<String, Object> ofAnnotation(Workload workload, Checks checks) {
-    Optional<String> text = workload.annotation(BootstrapAnnotation.PROXY_CONFIG);
+    return ofAnnotationText(workload.annotation(BootstrapAnnotation.PROXY_CONFIG), checks);
+  }
+
+  /**
+   * A {@code proxy.istio.io/config} value, parsed and checked; empty when absent or bad (the
+   * problem is recorded).
+   */
+  static Map<String, Object> ofAnnotationText(Optional<String> text, Checks checks) {
     if (text.isEmpty()) {
       return Map.of();
     }
@@ -101,18 +108,41 @@ final class ProxyConfigs {
   }
 
   /**
-   * {@code base}, then {@code expansion}, then {@code annotation}, merged (maps key by key) into a
-   * new tree with sorted keys and {@code proxyMetadata} values as text.
+   * {@code base}, then {@code expansion}, then {@code annotation}, each applied as the anchor's
+   * protobuf-JSON unmarshal onto the ProxyConfig before it: a scalar or list a layer sets replaces
+   * the earlier one, a message section (such as {@code tracing}) merges field by field, and a map
+   * field ({@code proxyMetadata}, {@code runtimeValues}, {@code tracing.customTags}) is replaced
+   * whole. Gives a new tree with sorted keys and {@code proxyMetadata} values as text.
    */
   static Map<String, Object> merge(
       Map<String, Object> base, Map<String, Object> expansion, Map<String, Object> annotation) {
-    Map<String, Object> merged =
-        sortedCopy(IstioConfig.deepMerge(IstioConfig.deepMerge(base, expansion), annotation));
+    Map<String, Object> merged = overlay(overlay(sortedCopy(base), expansion, ""), annotation, "");
     if (merged.get(METADATA) instanceof Map<?, ?> metadata) {
       Map<String, Object> text = new TreeMap<>();
       metadata.forEach((key, value) -> text.put(String.valueOf(key), String.valueOf(value)));
       merged.put(METADATA, text);
     }
+    return merged;
+  }
+
+  /** The ProxyConfig fields that are protobuf maps: a layer that sets one replaces it whole. */
+  private static final java.util.Set<String> MAP_FIELDS =
+      java.util.Set.of(METADATA, "runtimeValues", "tracing.customTags");
+
+  private static Map<String, Object> overlay(
+      Map<String, Object> base, Map<String, Object> layer, String prefix) {
+    Map<String, Object> merged = sortedCopy(base);
+    layer.forEach(
+        (key, value) -> {
+          String field = prefix + key;
+          if (merged.get(key) instanceof Map<?, ?> existing
+              && value instanceof Map<?, ?> section
+              && !MAP_FIELDS.contains(field)) {
+            merged.put(key, overlay(sortedCopy(existing), sortedCopy(section), field + "."));
+          } else {
+            merged.put(key, copyOf(value));
+          }
+        });
     return merged;
   }
 

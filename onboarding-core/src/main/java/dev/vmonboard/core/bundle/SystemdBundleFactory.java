@@ -1,45 +1,54 @@
 package dev.vmonboard.core.bundle;
 
+import dev.vmonboard.core.BootstrapAnnotation;
 import dev.vmonboard.core.Bundle;
 import dev.vmonboard.core.BundleFactory;
 import dev.vmonboard.core.BundleFile;
 import dev.vmonboard.core.InvalidInputException;
+import dev.vmonboard.core.Problem;
 import dev.vmonboard.core.ReadinessProbe;
 import dev.vmonboard.core.SystemdLaunch;
 import dev.vmonboard.core.Workload;
 import dev.vmonboard.core.internal.Names;
+import dev.vmonboard.core.mesh.GatewayAddress;
 import dev.vmonboard.core.mesh.IstioConfig;
 import dev.vmonboard.core.mesh.MeshSnapshot;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
+import java.util.regex.Pattern;
 
 /**
  * Builds the bundle of a proxy installed with Istio's {@code istio-sidecar} package and run by
- * systemd (Istio's own VM flow, what {@code istioctl x workload entry configure} prepares), from a
- * WorkloadGroup or a WorkloadEntry.
+ * systemd: the files {@code istioctl x workload entry configure} writes for a WorkloadGroup, key
+ * for key with Istio's values (the rules of Istio's {@code istioctl/pkg/workload/workload.go}),
+ * from a WorkloadGroup or a WorkloadEntry (treated as a group of one VM).
  *
  * <p>Files: {@value #CLUSTER_ENV} (the agent's environment, {@code NAME='value'} lines sorted by
- * name), {@value #MESH_CONFIG} ({@code defaultConfig} with the discovery address, {@code
- * proxyMetadata} and the group's probe as {@code readinessProbe}), {@value #ROOT_CERT}, {@value
- * #HOSTS} ({@code <gateway IP> istiod[-rev].<ns>.svc}, only when the gateway has an IP) and, added
- * by the pipeline, {@value #TOKEN} (0600). The launch is a {@link SystemdLaunch}: where each file
+ * name), {@value #MESH_CONFIG} ({@code defaultConfig}: the mesh's {@code defaultConfig}, the {@code
+ * proxy.istio.io/config} annotations over it, the revision's discovery address when none is set,
+ * {@code proxyMetadata} and the group's probe as {@code readinessProbe}), {@value #ROOT_CERT} (the
+ * workload namespace's {@code istio-ca-root-cert}), {@value #HOSTS} ({@code <ingress IP>
+ * istiod[-rev].<ns>.svc}, empty when there is no ingress IP) and, added by the pipeline, {@value
+ * #TOKEN} (0600, where Istio writes 0744). The launch is a {@link SystemdLaunch}: where each file
  * goes, owned by {@code istio-proxy} (the hosts line is appended to {@code /etc/hosts} once), then
  * the {@code istio} unit.
  *
- * <p>{@code proxyMetadata} comes from the mesh's {@code defaultConfig}, the mesh-expansion
- * overrides and the workload's {@code proxy.istio.io/config}, in rising priority; the keys the SDK
- * derives (canonical service, namespace, identity, network, labels, DNS capture, auto-registration)
- * win over all of them. When the gateway is known by host name only, istiod's address is that host
- * (no {@code hosts} file: it could not help) and {@code PILOT_SNI} / {@code CA_SNI} carry istiod's
- * name.
+ * <p>Istio's command-line options are the builder's: {@code --capture-dns} ({@link
+ * Builder#dnsCapture}), {@code --autoregister} ({@link Builder#autoRegister}), {@code --clusterID}
+ * ({@link Builder#clusterId}), {@code --internalIP} / {@code --externalIP} ({@link
+ * Builder#internalIp} / {@link Builder#externalIp}); the revision, the Istio namespace and the
+ * ingress come with the {@link MeshSnapshot}.
+ *
+ * <p>Where this SDK goes beyond Istio, it adds and never changes a value Istio defines: a
+ * WorkloadEntry without {@code --internalIP} gets {@code ISTIO_SVC_IP} from its {@code
+ * proxy-instance-ip} annotation or IP address; the mesh-expansion overrides apply under the
+ * annotations; a gateway known by host name only gets a {@code hosts} line for the IP that name
+ * resolved to when the mesh was read (Istio writes an empty file).
  *
  * <p>Pure: no I/O; the same inputs give the same bundle. Thread-safe.
  */
@@ -61,14 +70,24 @@ public final class SystemdBundleFactory implements BundleFactory {
   public static final String TOKEN = "istio-token";
 
   private static final int DEFAULT_STATUS_PORT = 15020;
+  private static final Pattern CLUSTER_ID = Pattern.compile("[A-Za-z0-9][-A-Za-z0-9_.]*");
+  private static final String READINESS_PROBE = "readinessProbe";
 
   private final boolean dnsCapture;
+  private final boolean autoRegister;
+  private final Optional<String> clusterId;
+  private final Optional<String> internalIp;
+  private final Optional<String> externalIp;
 
   private SystemdBundleFactory(Builder builder) {
     this.dnsCapture = builder.dnsCapture;
+    this.autoRegister = builder.autoRegister;
+    this.clusterId = builder.clusterId;
+    this.internalIp = builder.internalIp;
+    this.externalIp = builder.externalIp;
   }
 
-  /** A factory with Istio's defaults (DNS capture on). */
+  /** A factory with istioctl's defaults: DNS capture on, no auto-registration, no IP given. */
   public static SystemdBundleFactory create() {
     return builder().build();
   }
@@ -89,53 +108,59 @@ public final class SystemdBundleFactory implements BundleFactory {
   public Bundle build(Workload workload, MeshSnapshot mesh) {
     Inputs in = new Inputs(workload, mesh);
     Checks checks = in.checks;
-    Map<String, Object> config =
-        ProxyConfigs.merge(
-            ProxyConfigs.ofMesh(mesh, checks),
+    Map<String, Object> config = new TreeMap<>(ProxyConfigs.ofMesh(mesh, checks));
+    Map<String, String> metadata = ProxyConfigs.metadata(config);
+    if (mesh.revision().isPresent()
+        && ProxyConfigs.text(config, ProxyConfigs.DISCOVERY_ADDRESS).orElse("").isEmpty()) {
+      config.put(ProxyConfigs.DISCOVERY_ADDRESS, istiodAddress(mesh));
+    }
+    List<Map<String, Object>> layers =
+        List.of(
             ProxyConfigs.ofExpansion(mesh, checks),
+            ProxyConfigs.ofAnnotationText(
+                Optional.ofNullable(
+                    workload.metadataAnnotations().get(BootstrapAnnotation.PROXY_CONFIG.key())),
+                checks),
             ProxyConfigs.ofAnnotation(workload, checks));
-    config.putIfAbsent(ProxyConfigs.DISCOVERY_ADDRESS, mesh.istiodHost() + ":15012");
-    in.gatewayHostname()
-        .ifPresent(host -> ProxyConfigs.pointAtGateway(config, host, workload.namespace()));
-    String discoveryAddress = ProxyConfigs.discoveryAddress(config, checks);
-    Optional<String> caAddress =
-        in.caAddress
-            .or(() -> mesh.revision().map(revision -> mesh.istiodHost() + ":15012"))
-            .map(in::reachable);
-
-    Map<String, String> metadata = proxyMetadata(in, config);
-    config.put(ProxyConfigs.METADATA, new TreeMap<>(metadata));
-    workload.readinessProbe().ifPresent(probe -> config.put("readinessProbe", probeTree(probe)));
-    EnvFile clusterEnv = clusterEnv(in, metadata, config, discoveryAddress, caAddress);
+    for (Map<String, Object> layer : layers) {
+      // Each layer is a protobuf-JSON unmarshal onto the ProxyConfig: a field it sets replaces
+      // the whole field; istioctl merges proxyMetadata key by key on top of that.
+      config.putAll(ProxyConfigs.sortedCopy(layer));
+      metadata.putAll(ProxyConfigs.metadata(layer));
+    }
+    ProxyConfigs.discoveryAddress(config, checks);
+    config.remove(READINESS_PROBE);
+    workload.readinessProbe().ifPresent(probe -> config.put(READINESS_PROBE, probeTree(probe)));
+    metadata.putAll(derivedMetadata(in, config));
+    EnvFile metadataChecked = new EnvFile(checks).putAll(metadata, "proxyMetadata");
+    config.put(ProxyConfigs.METADATA, new TreeMap<>(metadataChecked.values()));
+    EnvFile clusterEnv = clusterEnv(in, metadataChecked.values(), config);
 
     List<BundleFile> files = new ArrayList<>();
     files.add(BundleFile.of(CLUSTER_ENV, 0644, clusterEnv.shellFormat()));
     files.add(
         BundleFile.of(
             MESH_CONFIG, 0644, Inputs.utf8(IstioConfig.toYaml(Map.of("defaultConfig", config)))));
-    files.add(BundleFile.of(ROOT_CERT, 0644, Inputs.utf8(mesh.rootCertificate())));
+    files.add(BundleFile.of(ROOT_CERT, 0644, Inputs.utf8(in.rootCertificate())));
     SystemdLaunch.Builder launch =
         SystemdLaunch.builder()
             .addInstalls(install(ROOT_CERT, "/etc/certs/root-cert.pem", 0644))
             .addInstalls(install(TOKEN, "/var/run/secrets/tokens/istio-token", 0600))
             .addInstalls(install(CLUSTER_ENV, "/var/lib/istio/envoy/cluster.env", 0644))
             .addInstalls(install(MESH_CONFIG, "/etc/istio/config/mesh", 0644));
-    in.gatewayIp()
-        .ifPresent(
-            ip -> {
-              files.add(
-                  BundleFile.of(
-                      HOSTS, 0644, Inputs.utf8(hostsLine(ip, discoveryAddress, caAddress, mesh))));
-              launch.addInstalls(
-                  SystemdLaunch.FileInstall.builder()
-                      .source(HOSTS)
-                      .destination("/etc/hosts")
-                      .owner("root")
-                      .group("root")
-                      .mode(0644)
-                      .append(true)
-                      .build());
-            });
+    String hosts = hosts(mesh);
+    files.add(BundleFile.of(HOSTS, 0644, Inputs.utf8(hosts)));
+    if (!hosts.isEmpty()) {
+      launch.addInstalls(
+          SystemdLaunch.FileInstall.builder()
+              .source(HOSTS)
+              .destination("/etc/hosts")
+              .owner("root")
+              .group("root")
+              .mode(0644)
+              .append(true)
+              .build());
+    }
 
     checks.throwIfAny();
     return Bundle.builder()
@@ -147,14 +172,13 @@ public final class SystemdBundleFactory implements BundleFactory {
   }
 
   /**
-   * The merged {@code proxyMetadata} of {@code config}, then the derived keys over it: canonical
-   * service and revision, namespace, identity, trust domain, cluster, mesh, network, workload name,
-   * labels, DNS capture (unless set already) and auto-registration.
+   * What istioctl derives into {@code proxyMetadata}, over whatever the ProxyConfig layers set:
+   * canonical service and revision, namespace, identity, trust domain, cluster, mesh, network, pod
+   * ports, workload name, labels, DNS capture (only when on) and auto-registration (only when on).
    */
-  private Map<String, String> proxyMetadata(Inputs in, Map<String, Object> config) {
+  private Map<String, String> derivedMetadata(Inputs in, Map<String, Object> config) {
     Workload workload = in.workload;
-    boolean group = workload.kind() == Workload.Kind.WORKLOAD_GROUP;
-    Map<String, String> labels = new TreeMap<>(in.labels);
+    Map<String, String> labels = new TreeMap<>(workload.labels());
     String canonicalService =
         firstLabel(
             labels, workload.name(), Inputs.CANONICAL_NAME_LABEL, "app.kubernetes.io/name", "app");
@@ -167,46 +191,36 @@ public final class SystemdBundleFactory implements BundleFactory {
             "version");
     labels.put(Inputs.CANONICAL_NAME_LABEL, canonicalService);
     labels.put(Inputs.CANONICAL_REVISION_LABEL, canonicalRevision);
-    EnvFile metadata =
-        new EnvFile(in.checks)
-            .putAll(ProxyConfigs.metadata(config), "proxyMetadata")
-            .put("CANONICAL_SERVICE", canonicalService, "labels")
-            .put("CANONICAL_REVISION", canonicalRevision, "labels")
-            .put("POD_NAMESPACE", workload.namespace(), "metadata.namespace")
-            .put("SERVICE_ACCOUNT", in.serviceAccount, "spec.serviceAccount")
-            .put("TRUST_DOMAIN", in.trustDomain, "trust domain")
-            .put("ISTIO_META_CLUSTER_ID", in.clusterId, "global.multiCluster.clusterName")
-            .put("ISTIO_META_MESH_ID", in.meshId, "global.meshID or trust domain")
-            .put("ISTIO_META_NETWORK", in.network, "spec.network or global.network")
-            .put(
-                "ISTIO_META_WORKLOAD_NAME",
-                group ? workload.name() : in.appOrServiceAccount,
-                group ? "metadata.name" : "labels.app or serviceAccount")
-            .put(
-                "ISTIO_METAJSON_LABELS",
-                IstioConfig.toCompactJson(new TreeMap<>(labels)),
-                "labels");
-    if (dnsCapture && !metadata.values().containsKey("ISTIO_META_DNS_CAPTURE")) {
-      metadata.put("ISTIO_META_DNS_CAPTURE", "true", "dnsCapture");
+    Map<String, String> derived = new LinkedHashMap<>();
+    derived.put("CANONICAL_SERVICE", canonicalService);
+    derived.put("CANONICAL_REVISION", canonicalRevision);
+    derived.put("POD_NAMESPACE", workload.namespace());
+    derived.put("SERVICE_ACCOUNT", in.serviceAccount);
+    derived.put("TRUST_DOMAIN", meshTrustDomain(in.mesh));
+    derived.put(
+        "ISTIO_META_CLUSTER_ID", clusterId.or(() -> in.mesh.values().clusterName()).orElse(""));
+    derived.put("ISTIO_META_MESH_ID", ProxyConfigs.text(config, "meshId").orElse(""));
+    derived.put("ISTIO_META_NETWORK", workload.network().orElse(""));
+    podPorts(workload).ifPresent(ports -> derived.put("ISTIO_META_POD_PORTS", ports));
+    derived.put("ISTIO_META_WORKLOAD_NAME", workload.name());
+    derived.put("ISTIO_METAJSON_LABELS", IstioConfig.toCompactJson(new TreeMap<>(labels)));
+    if (dnsCapture) {
+      derived.put("ISTIO_META_DNS_CAPTURE", "true");
     }
-    if (group && workload.autoRegister()) {
-      metadata.put("ISTIO_META_AUTO_REGISTER_GROUP", workload.name(), "metadata.name");
+    if (autoRegister) {
+      derived.put("ISTIO_META_AUTO_REGISTER_GROUP", workload.name());
     }
-    return metadata.values();
+    return derived;
   }
 
   /**
-   * {@code cluster.env}: the metadata, then what only the environment carries: ports, namespace,
-   * service, CIDR, the CA, the VM's IP (entries only: a group stands for many VMs) and, when istiod
-   * is reached by another name than its own, the SNI to present.
+   * {@code cluster.env}: the whole {@code proxyMetadata}, then what only the environment carries:
+   * inbound and excluded ports, namespace, service, CIDR, identity, the revision's CA, and the
+   * workload's IP when one is known.
    */
-  private static EnvFile clusterEnv(
-      Inputs in,
-      Map<String, String> metadata,
-      Map<String, Object> config,
-      String discoveryAddress,
-      Optional<String> caAddress) {
+  private EnvFile clusterEnv(Inputs in, Map<String, String> metadata, Map<String, Object> config) {
     Workload workload = in.workload;
+    MeshSnapshot mesh = in.mesh;
     EnvFile env =
         new EnvFile(in.checks)
             .putAll(metadata, "proxyMetadata")
@@ -216,38 +230,73 @@ public final class SystemdBundleFactory implements BundleFactory {
             .put("ISTIO_SERVICE", workload.name() + "." + workload.namespace(), "metadata.name")
             .put("ISTIO_SERVICE_CIDR", "*", "ISTIO_SERVICE_CIDR")
             .put("SERVICE_ACCOUNT", in.serviceAccount, "spec.serviceAccount");
-    caAddress.ifPresent(address -> env.put("CA_ADDR", address, "global.caAddress"));
-    if (workload.kind() == Workload.Kind.WORKLOAD_ENTRY) {
+    if (mesh.revision().isPresent()) {
+      env.put("CA_ADDR", istiodAddress(mesh), "revision");
+    }
+    if (internalIp.isPresent()) {
+      env.put("ISTIO_SVC_IP", internalIp.get(), "internalIP");
+    } else if (externalIp.isPresent()) {
+      env.put("ISTIO_SVC_IP", externalIp.get(), "externalIP");
+      env.put("REWRITE_PROBE_LEGACY_LOCALHOST_DESTINATION", "true", "externalIP");
+    } else if (workload.kind() == Workload.Kind.WORKLOAD_ENTRY) {
       in.instanceIp().ifPresent(ip -> env.put("ISTIO_SVC_IP", ip, "spec.address"));
-    }
-    String pilotSni = in.sniFor(discoveryAddress);
-    if (!pilotSni.isEmpty()) {
-      env.put("PILOT_SNI", pilotSni, "PILOT_SNI");
-    }
-    String caSni = in.sniFor(caAddress.orElse(discoveryAddress));
-    if (!caSni.isEmpty()) {
-      env.put("CA_SNI", caSni, "CA_SNI");
     }
     return env;
   }
 
-  /** The value of the first of {@code names} set in {@code labels}, else {@code fallback}. */
+  /** {@code istiod[-rev].<ns>.svc:15012}. */
+  private static String istiodAddress(MeshSnapshot mesh) {
+    return mesh.istiodHost() + ":15012";
+  }
+
+  /** MeshConfig's {@code trustDomain} as set, else empty (istioctl applies no default). */
+  private static String meshTrustDomain(MeshSnapshot mesh) {
+    Object configured = mesh.meshConfig().get("trustDomain");
+    return configured == null ? "" : String.valueOf(configured);
+  }
+
+  /**
+   * The value of the first of {@code names} present in {@code labels} (empty counts), else {@code
+   * fallback}.
+   */
   private static String firstLabel(Map<String, String> labels, String fallback, String... names) {
     for (String name : names) {
       String value = labels.get(name);
-      if (value != null && !value.isEmpty()) {
+      if (value != null) {
         return value;
       }
     }
     return fallback;
   }
 
-  /** The workload's port numbers, ascending and comma-separated, or {@code *} for all ports. */
+  /** Kubernetes' pod ports JSON of the workload's named ports, sorted by name; none without. */
+  private static Optional<String> podPorts(Workload workload) {
+    if (workload.ports().isEmpty()) {
+      return Optional.empty();
+    }
+    List<Map<String, Object>> ports = new ArrayList<>();
+    new TreeMap<>(workload.ports())
+        .forEach(
+            (name, number) -> {
+              Map<String, Object> port = new LinkedHashMap<>();
+              port.put("name", name);
+              port.put("containerPort", number);
+              port.put("protocol", "");
+              ports.add(port);
+            });
+    return Optional.of(IstioConfig.toCompactJson(ports));
+  }
+
+  /**
+   * The workload's port numbers (one per named port, ascending), comma-separated, or {@code *} for
+   * all ports.
+   */
   private static String inboundPorts(Workload workload) {
-    Set<Integer> ports = new TreeSet<>(workload.ports().values());
+    List<Integer> ports = new ArrayList<>(workload.ports().values());
     if (ports.isEmpty()) {
       return "*";
     }
+    ports.sort(null);
     StringBuilder text = new StringBuilder();
     for (int port : ports) {
       text.append(text.length() == 0 ? "" : ",").append(port);
@@ -255,10 +304,13 @@ public final class SystemdBundleFactory implements BundleFactory {
     return text.toString();
   }
 
-  /** SSH, Envoy's Prometheus and health ports and the agent's status port: never captured. */
+  /**
+   * SSH, Envoy's Prometheus and health ports and the agent's status port ({@value
+   * #DEFAULT_STATUS_PORT} when unset or 0): never captured.
+   */
   private static String excludedPorts(Map<String, Object> config, Checks checks) {
     Object configured = config.get("statusPort");
-    int statusPort = DEFAULT_STATUS_PORT;
+    int statusPort = 0;
     if (configured != null) {
       OptionalInt parsed =
           configured instanceof Number n && n.doubleValue() == n.intValue()
@@ -273,31 +325,43 @@ public final class SystemdBundleFactory implements BundleFactory {
       }
     }
     String ports = "22,15090,15021";
-    return statusPort == 15090 || statusPort == 15021 || statusPort == 0
-        ? ports
-        : ports + "," + statusPort;
+    if (statusPort == 15090 || statusPort == 15021) {
+      return ports;
+    }
+    return ports + "," + (statusPort == 0 ? DEFAULT_STATUS_PORT : statusPort);
   }
 
   /**
-   * {@code <gateway IP> istiod[-rev].<ns>.svc}, followed by the other cluster-local host names the
-   * agent dials (the discovery and CA addresses when they differ), each once.
+   * {@code <ingress IP> istiod[-rev].<ns>.svc}; for an ingress known by host name, the first IP it
+   * resolved to, after a comment naming the host; empty when there is no IP.
    */
-  private static String hostsLine(
-      String gatewayIp, String discoveryAddress, Optional<String> caAddress, MeshSnapshot mesh) {
-    Set<String> names = new LinkedHashSet<>();
-    names.add(mesh.istiodHost());
-    List<String> others = new ArrayList<>();
-    others.add(discoveryAddress);
-    caAddress.ifPresent(others::add);
-    for (String address : others) {
-      if (Addresses.isClusterLocal(address)) {
-        names.add(Addresses.host(address));
-      }
+  private static String hosts(MeshSnapshot mesh) {
+    Optional<GatewayAddress> ingress = mesh.ingress();
+    if (ingress.isEmpty()) {
+      return "";
     }
-    return gatewayIp + " " + String.join(" ", names) + "\n";
+    GatewayAddress address = ingress.get();
+    if (!address.isHostname()) {
+      return address.address() + " " + mesh.istiodHost() + "\n";
+    }
+    if (address.resolvedIps().isEmpty()) {
+      return "";
+    }
+    return "# "
+        + mesh.istiodHost()
+        + " through the gateway "
+        + address.address()
+        + " (resolved when the bundle was built)\n"
+        + address.resolvedIps().get(0)
+        + " "
+        + mesh.istiodHost()
+        + "\n";
   }
 
-  /** Istio's {@code ReadinessProbe} as mesh.yaml holds it. */
+  /**
+   * Istio's {@code ReadinessProbe} as istioctl writes it into mesh.yaml (protobuf JSON: fields at
+   * their zero value, such as an unset path or a 0 delay, are left out).
+   */
   private static Map<String, Object> probeTree(ReadinessProbe probe) {
     Map<String, Object> tree = new LinkedHashMap<>();
     probe
@@ -305,21 +369,38 @@ public final class SystemdBundleFactory implements BundleFactory {
         .ifPresent(
             port -> {
               Map<String, Object> http = new LinkedHashMap<>();
-              probe.httpPath().ifPresent(path -> http.put("path", path));
-              http.put("port", port);
-              probe.httpScheme().ifPresent(scheme -> http.put("scheme", scheme));
+              probe
+                  .httpPath()
+                  .filter(path -> !path.isEmpty())
+                  .ifPresent(path -> http.put("path", path));
+              putNonZero(http, "port", Optional.of(port));
+              probe
+                  .httpScheme()
+                  .filter(scheme -> !scheme.isEmpty())
+                  .ifPresent(scheme -> http.put("scheme", scheme));
               tree.put("httpGet", http);
             });
-    probe.tcpPort().ifPresent(port -> tree.put("tcpSocket", Map.of("port", port)));
+    probe
+        .tcpPort()
+        .ifPresent(
+            port -> {
+              Map<String, Object> tcp = new LinkedHashMap<>();
+              putNonZero(tcp, "port", Optional.of(port));
+              tree.put("tcpSocket", tcp);
+            });
     if (!probe.execCommand().isEmpty()) {
       tree.put("exec", Map.of("command", probe.execCommand()));
     }
-    probe.initialDelaySeconds().ifPresent(value -> tree.put("initialDelaySeconds", value));
-    probe.periodSeconds().ifPresent(value -> tree.put("periodSeconds", value));
-    probe.timeoutSeconds().ifPresent(value -> tree.put("timeoutSeconds", value));
-    probe.successThreshold().ifPresent(value -> tree.put("successThreshold", value));
-    probe.failureThreshold().ifPresent(value -> tree.put("failureThreshold", value));
+    putNonZero(tree, "initialDelaySeconds", probe.initialDelaySeconds());
+    putNonZero(tree, "periodSeconds", probe.periodSeconds());
+    putNonZero(tree, "timeoutSeconds", probe.timeoutSeconds());
+    putNonZero(tree, "successThreshold", probe.successThreshold());
+    putNonZero(tree, "failureThreshold", probe.failureThreshold());
     return ProxyConfigs.sortedCopy(tree);
+  }
+
+  private static void putNonZero(Map<String, Object> tree, String key, Optional<Integer> value) {
+    value.filter(number -> number != 0).ifPresent(number -> tree.put(key, number));
   }
 
   private static SystemdLaunch.FileInstall install(String source, String destination, int mode) {
@@ -330,25 +411,86 @@ public final class SystemdBundleFactory implements BundleFactory {
         .build();
   }
 
-  /** Builds {@link SystemdBundleFactory}s. */
+  /** Builds {@link SystemdBundleFactory}s; each option is one of {@code istioctl}'s. */
   public static final class Builder {
     private boolean dnsCapture = true;
+    private boolean autoRegister;
+    private Optional<String> clusterId = Optional.empty();
+    private Optional<String> internalIp = Optional.empty();
+    private Optional<String> externalIp = Optional.empty();
 
     private Builder() {}
 
     /**
-     * Whether the agent captures the VM's DNS queries ({@code ISTIO_META_DNS_CAPTURE=true}), so
-     * that mesh service names resolve on the VM; on by default, as in Istio's own flow. A {@code
-     * proxyMetadata} entry for it (mesh or {@code proxy.istio.io/config}) wins either way.
+     * {@code --capture-dns}: whether the agent captures the VM's DNS queries, so that mesh service
+     * names resolve on the VM. On by default, as in istioctl; on, {@code
+     * ISTIO_META_DNS_CAPTURE=true} wins over any {@code proxyMetadata} value; off, a {@code
+     * proxyMetadata} value stays as it is.
      */
     public Builder dnsCapture(boolean capture) {
       this.dnsCapture = capture;
       return this;
     }
 
-    /** The factory. */
+    /**
+     * {@code --autoregister}: istiod creates the WorkloadEntry when the proxy connects ({@code
+     * ISTIO_META_AUTO_REGISTER_GROUP} names the group). Off by default, as in istioctl.
+     */
+    public Builder autoRegister(boolean autoRegister) {
+      this.autoRegister = autoRegister;
+      return this;
+    }
+
+    /**
+     * {@code --clusterID}: the cluster ID ({@code ISTIO_META_CLUSTER_ID}) instead of the install
+     * value {@code global.multiCluster.clusterName}; empty text is a value too, as in istioctl.
+     */
+    public Builder clusterId(String clusterId) {
+      this.clusterId = Optional.of(checked("clusterID", clusterId, false));
+      return this;
+    }
+
+    /** {@code --internalIP}: the VM's IP ({@code ISTIO_SVC_IP}); not with {@link #externalIp}. */
+    public Builder internalIp(String ip) {
+      this.internalIp = Optional.of(checked("internalIP", ip, true));
+      return this;
+    }
+
+    /**
+     * {@code --externalIP}: the VM's external IP ({@code ISTIO_SVC_IP}, with {@code
+     * REWRITE_PROBE_LEGACY_LOCALHOST_DESTINATION=true}); not with {@link #internalIp}.
+     */
+    public Builder externalIp(String ip) {
+      this.externalIp = Optional.of(checked("externalIP", ip, true));
+      return this;
+    }
+
+    /**
+     * The factory.
+     *
+     * @throws InvalidInputException when both an internal and an external IP are set
+     */
     public SystemdBundleFactory build() {
+      if (internalIp.isPresent() && externalIp.isPresent()) {
+        throw InvalidInputException.of(
+            null,
+            "systemd bundle options",
+            Problem.of("internalIP, externalIP", "are mutually exclusive: set one"));
+      }
       return new SystemdBundleFactory(this);
+    }
+
+    private static String checked(String field, String value, boolean ip) {
+      Checks checks = new Checks(null);
+      if (ip) {
+        if (!Names.isIp(value)) {
+          checks.add(field, "'" + Names.printable(value) + "' is not an IP address");
+        }
+      } else if (!value.isEmpty()) {
+        checks.matches(field, value, CLUSTER_ID, "a name (letters, digits, '-', '_' and '.')");
+      }
+      checks.throwIfAny("systemd bundle options");
+      return value;
     }
   }
 }

@@ -69,11 +69,11 @@ public abstract class InstallValues {
   /** {@code global.network}. */
   public abstract Optional<String> network();
 
-  /** {@code global.multiCluster.clusterName}. */
-  @Value.Default
-  public String clusterName() {
-    return "Kubernetes";
-  }
+  /**
+   * {@code global.multiCluster.clusterName}, when set. Istio's VM flow leaves the cluster ID empty
+   * without it; the container style (the {@code sidecar-bootstrap} anchor) uses {@code Kubernetes}.
+   */
+  public abstract Optional<String> clusterName();
 
   /** {@code global.caAddress}. */
   public abstract Optional<String> caAddress();

@@ -139,8 +139,8 @@ public final class IstioConfig {
     return Collections.unmodifiableMap(merged);
   }
 
-  /** Compact JSON of a configuration tree, keys in the map's order. */
-  public static String toCompactJson(Map<String, Object> tree) {
+  /** Compact JSON of a configuration tree (a map or a list), keys in the maps' order. */
+  public static String toCompactJson(Object tree) {
     return JSON.writeValueAsString(tree);
   }
 

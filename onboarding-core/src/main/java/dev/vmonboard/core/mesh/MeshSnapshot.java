@@ -40,14 +40,42 @@ public abstract class MeshSnapshot {
     return InstallValues.defaults();
   }
 
-  /** The mesh root certificate (PEM). */
-  public abstract String rootCertificate();
+  /**
+   * The mesh root certificate (PEM) of the Istio namespace (empty when only known per namespace).
+   */
+  @Value.Default
+  public String rootCertificate() {
+    return "";
+  }
 
   /** The Kubernetes API server's CA certificate (PEM), when known. */
   public abstract Optional<String> kubernetesCaCertificate();
 
   /** The gateway through which the VM reaches istiod, when the mesh has one. */
   public abstract Optional<GatewayAddress> gateway();
+
+  /**
+   * The gateway {@code istioctl x workload entry configure} writes into the systemd style's {@code
+   * hosts} file: the IP given ({@code --ingressIP}), else the ingress Service's (default {@code
+   * istio-eastwestgateway}) first load-balancer IP, else its first {@code spec.externalIPs}; or,
+   * where the load balancer only has a host name, that name (an addition of this SDK: Istio writes
+   * an empty {@code hosts} then). Absent: an empty {@code hosts} file, as Istio writes.
+   */
+  public abstract Optional<GatewayAddress> ingress();
+
+  /**
+   * The root certificate ({@code istio-ca-root-cert}) of workload namespaces, by namespace, where
+   * it was read there (Istio's own VM flow reads it from the WorkloadGroup's namespace).
+   */
+  public abstract Map<String, String> namespaceRootCertificates();
+
+  /**
+   * The root certificate of workloads in {@code namespace}: that namespace's {@code
+   * istio-ca-root-cert} when known, else {@link #rootCertificate()}.
+   */
+  public final String rootCertificate(String namespace) {
+    return namespaceRootCertificates().getOrDefault(namespace, rootCertificate());
+  }
 
   /** ProxyConfig overrides for every VM proxy (the mesh-expansion ConfigMap). */
   public abstract Map<String, Object> meshExpansionProxyConfig();

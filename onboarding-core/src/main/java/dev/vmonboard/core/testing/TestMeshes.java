@@ -32,13 +32,15 @@ public final class TestMeshes {
 
   /**
    * Istio with an empty {@code mesh} key (built-in defaults), hub {@code docker.io/istio}, tag
-   * {@code 1.9.0}, the test root certificate and an east-west gateway at {@link #GATEWAY_IP}.
+   * {@code 1.9.0}, the test root certificate and an east-west gateway (also the ingress of the
+   * systemd style's {@code hosts}) at {@link #GATEWAY_IP}.
    */
   public static MeshSnapshot typical() {
     return MeshSnapshot.builder()
         .values(InstallValues.builder().tag("1.9.0").build())
         .rootCertificate(ROOT_CERT)
         .gateway(GatewayAddress.of(GATEWAY_IP))
+        .ingress(GatewayAddress.of(GATEWAY_IP))
         .build();
   }
 }

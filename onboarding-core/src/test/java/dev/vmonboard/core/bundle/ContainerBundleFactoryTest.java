@@ -396,14 +396,34 @@ class ContainerBundleFactoryTest {
   }
 
   @Test
-  void proxyConfigNeverCarriesConcurrency() {
+  void proxyConfigKeepsTheAnnotationsConcurrency() {
     Bundle bundle =
         build(
             w -> w.putAnnotations("proxy.istio.io/config", "concurrency: 3"),
             m ->
                 m.meshConfig(mesh("defaultConfig:\n  concurrency: 2"))
                     .meshExpansionProxyConfig(Map.of("concurrency", 4)));
+    assertThat(EnvFiles.sidecarEnv(bundle).get("PROXY_CONFIG")).contains("\"concurrency\":3");
+    assertThat(launch(bundle).args()).containsSequence("--concurrency", "3");
+  }
+
+  @Test
+  void proxyConfigKeepsTheExpansionsConcurrency() {
+    Bundle bundle =
+        build(
+            w -> w,
+            m ->
+                m.meshConfig(mesh("defaultConfig:\n  concurrency: 2"))
+                    .meshExpansionProxyConfig(Map.of("concurrency", 4)));
+    assertThat(EnvFiles.sidecarEnv(bundle).get("PROXY_CONFIG")).contains("\"concurrency\":4");
+    assertThat(launch(bundle).args()).containsSequence("--concurrency", "4");
+  }
+
+  @Test
+  void proxyConfigNeverCarriesTheMeshWideConcurrency() {
+    Bundle bundle = build(w -> w, m -> m.meshConfig(mesh("defaultConfig:\n  concurrency: 2")));
     assertThat(EnvFiles.sidecarEnv(bundle).get("PROXY_CONFIG")).doesNotContain("concurrency");
+    assertThat(launch(bundle).args()).containsSequence("--concurrency", "0");
   }
 
   @Test
@@ -440,16 +460,17 @@ class ContainerBundleFactoryTest {
   }
 
   @Test
-  void workloadProxyMetadataWinsOverTheMesh() {
+  void workloadProxyMetadataReplacesTheMeshs() {
     Bundle bundle =
         build(
             w -> w.putAnnotations("proxy.istio.io/config", "proxyMetadata:\n  LEVEL: workload\n"),
             m ->
                 m.meshConfig(
                     mesh("defaultConfig:\n  proxyMetadata:\n    LEVEL: mesh\n    ONLY: mesh\n")));
+    // The anchor unmarshals the annotation onto the ProxyConfig: a map is replaced whole.
     assertThat(EnvFiles.sidecarEnv(bundle))
         .containsEntry("LEVEL", "workload")
-        .containsEntry("ONLY", "mesh");
+        .doesNotContainKey("ONLY");
   }
 
   @Test
@@ -839,9 +860,9 @@ class ContainerBundleFactoryTest {
             "defaultConfig:\n  tracing:\n    zipkin:\n      address: zipkin.example.com:9411\n",
             "\"zipkin\":{\"address\":\"zipkin.example.com:9411\"}"),
         Arguments.of(
-            "an address set by the workload's annotation is pointed at the gateway too",
+            "an address set by the workload's annotation is kept as written",
             "",
-            "\"discoveryAddress\":\"gw.example.com:15012\""));
+            "\"discoveryAddress\":\"istiod-x.istio-system.svc:15012\""));
   }
 
   @ParameterizedTest(name = "{0}")

@@ -43,11 +43,30 @@ class SystemdBundleFactoryTest {
             "ISTIO_INBOUND_PORTS",
             "*"),
         row(
-            "ISTIO_INBOUND_PORTS lists the ports ascending, each once",
+            "ISTIO_INBOUND_PORTS lists one number per named port, ascending",
             w -> w.putPorts("grpc", 9090).putPorts("metrics", 8080).putPorts("admin", 81),
             m -> m,
             "ISTIO_INBOUND_PORTS",
-            "81,8080,9090"),
+            "81,8080,8080,9090"),
+        row(
+            "ISTIO_META_POD_PORTS lists the named ports sorted by name",
+            w -> w.putPorts("grpc", 9090),
+            m -> m,
+            "ISTIO_META_POD_PORTS",
+            "[{\"name\":\"grpc\",\"containerPort\":9090,\"protocol\":\"\"},"
+                + "{\"name\":\"http\",\"containerPort\":8080,\"protocol\":\"\"}]"),
+        row(
+            "ISTIO_LOCAL_EXCLUDE_PORTS adds 15020 for a status port of 0",
+            w -> w,
+            m -> m.meshConfig(mesh("defaultConfig:\n  statusPort: 0")),
+            "ISTIO_LOCAL_EXCLUDE_PORTS",
+            "22,15090,15021,15020"),
+        row(
+            "ISTIO_LOCAL_EXCLUDE_PORTS adds nothing for a status port of 15021",
+            w -> w,
+            m -> m.meshConfig(mesh("defaultConfig:\n  statusPort: 15021")),
+            "ISTIO_LOCAL_EXCLUDE_PORTS",
+            "22,15090,15021"),
         row(
             "ISTIO_LOCAL_EXCLUDE_PORTS keeps SSH and the proxy's ports",
             w -> w,
@@ -77,23 +96,36 @@ class SystemdBundleFactoryTest {
             "TRUST_DOMAIN",
             "corp.local"),
         row(
+            "TRUST_DOMAIN is else empty (no default, not global.trustDomain)",
+            w -> w,
+            m -> m.values(values().trustDomain("values.local").build()),
+            "TRUST_DOMAIN",
+            ""),
+        row("ISTIO_META_CLUSTER_ID is else empty", w -> w, m -> m, "ISTIO_META_CLUSTER_ID", ""),
+        row(
             "ISTIO_META_CLUSTER_ID is the cluster name",
             w -> w,
             m -> m.values(values().clusterName("east").build()),
             "ISTIO_META_CLUSTER_ID",
             "east"),
         row(
-            "ISTIO_META_MESH_ID is global.meshID",
+            "ISTIO_META_MESH_ID is defaultConfig.meshId",
             w -> w,
-            m -> m.values(values().meshId("mesh1").build()),
+            m -> m.meshConfig(mesh("defaultConfig:\n  meshId: mesh1\n")),
             "ISTIO_META_MESH_ID",
             "mesh1"),
         row(
-            "ISTIO_META_MESH_ID is else the trust domain",
-            w -> w,
-            m -> m,
+            "ISTIO_META_MESH_ID is the annotation's meshId over the mesh's",
+            w -> w.putAnnotations("proxy.istio.io/config", "meshId: mesh2\n"),
+            m -> m.meshConfig(mesh("defaultConfig:\n  meshId: mesh1\n")),
             "ISTIO_META_MESH_ID",
-            "cluster.local"),
+            "mesh2"),
+        row(
+            "ISTIO_META_MESH_ID is else empty (global.meshID is not read)",
+            w -> w,
+            m -> m.values(values().meshId("mesh1").build()),
+            "ISTIO_META_MESH_ID",
+            ""),
         row(
             "ISTIO_META_NETWORK is spec.network",
             w -> w,
@@ -101,11 +133,11 @@ class SystemdBundleFactoryTest {
             "ISTIO_META_NETWORK",
             "vm-network"),
         row(
-            "ISTIO_META_NETWORK is else global.network",
-            w -> w.network(""),
+            "ISTIO_META_NETWORK is else empty (global.network is not read)",
+            w -> w.network(java.util.Optional.empty()),
             m -> m.values(values().network("cluster-net").build()),
             "ISTIO_META_NETWORK",
-            "cluster-net"),
+            ""),
         row(
             "ISTIO_META_WORKLOAD_NAME is the group's name",
             w -> w,
@@ -119,20 +151,14 @@ class SystemdBundleFactoryTest {
             "ISTIO_META_DNS_CAPTURE",
             "true"),
         row(
-            "ISTIO_META_DNS_CAPTURE set in proxyMetadata wins",
+            "ISTIO_META_DNS_CAPTURE on wins over proxyMetadata",
             w ->
                 w.putAnnotations(
                     "proxy.istio.io/config",
                     "proxyMetadata:\n  ISTIO_META_DNS_CAPTURE: \"false\"\n"),
             m -> m,
             "ISTIO_META_DNS_CAPTURE",
-            "false"),
-        row(
-            "ISTIO_META_AUTO_REGISTER_GROUP names the group with auto-registration",
-            w -> w,
-            m -> m,
-            "ISTIO_META_AUTO_REGISTER_GROUP",
-            "backend-group"),
+            "true"),
         row(
             "CANONICAL_SERVICE is the canonical-name label first",
             w ->
@@ -147,6 +173,12 @@ class SystemdBundleFactoryTest {
             m -> m,
             "CANONICAL_SERVICE",
             "k8s"),
+        row(
+            "CANONICAL_SERVICE takes a present but empty label",
+            w -> w.putLabels("service.istio.io/canonical-name", ""),
+            m -> m,
+            "CANONICAL_SERVICE",
+            ""),
         row(
             "CANONICAL_SERVICE is else the app label",
             w -> w,
@@ -193,19 +225,38 @@ class SystemdBundleFactoryTest {
             "CA_ADDR",
             "istiod-canary.istio-system.svc:15012"),
         row(
-            "CA_ADDR is global.caAddress when set",
+            "CA_ADDR is the revision's istiod even with global.caAddress",
             w -> w,
             m ->
                 m.revision("canary")
                     .values(values().caAddress("istio-csr.cert-manager.svc:443").build()),
             "CA_ADDR",
-            "istio-csr.cert-manager.svc:443"),
+            "istiod-canary.istio-system.svc:15012"),
         row(
             "proxyMetadata of the mesh is kept",
             w -> w,
             m -> m.meshConfig(mesh("defaultConfig:\n  proxyMetadata:\n    ONLY: mesh\n")),
             "ONLY",
             "mesh"),
+        row(
+            "proxyMetadata of the template's annotation wins over the object's",
+            w ->
+                w.putAnnotations("proxy.istio.io/config", "proxyMetadata:\n  LEVEL: template\n")
+                    .putMetadataAnnotations(
+                        "proxy.istio.io/config",
+                        "proxyMetadata:\n  LEVEL: object\n  OBJECT: kept\n"),
+            m -> m.meshConfig(mesh("defaultConfig:\n  proxyMetadata:\n    LEVEL: mesh\n")),
+            "LEVEL",
+            "template"),
+        row(
+            "proxyMetadata of the object's annotation is merged key by key",
+            w ->
+                w.putAnnotations("proxy.istio.io/config", "proxyMetadata:\n  LEVEL: template\n")
+                    .putMetadataAnnotations(
+                        "proxy.istio.io/config", "proxyMetadata:\n  OBJECT: kept\n"),
+            m -> m,
+            "OBJECT",
+            "kept"),
         row(
             "proxyMetadata of the workload wins over the mesh's",
             w -> w.putAnnotations("proxy.istio.io/config", "proxyMetadata:\n  LEVEL: workload\n"),
@@ -244,11 +295,11 @@ class SystemdBundleFactoryTest {
             "ISTIO_SVC_IP",
             "172.31.0.7"),
         row(
-            "ISTIO_META_WORKLOAD_NAME of a WorkloadEntry is its app label",
+            "ISTIO_META_WORKLOAD_NAME of a WorkloadEntry is its name",
             w -> entry(),
             m -> m,
             "ISTIO_META_WORKLOAD_NAME",
-            "backend"),
+            "backend-vm-1"),
         row(
             "ISTIO_SERVICE of a WorkloadEntry is its name.namespace",
             w -> entry(),
@@ -256,23 +307,14 @@ class SystemdBundleFactoryTest {
             "ISTIO_SERVICE",
             "backend-vm-1.vm-apps"),
         row(
-            "PILOT_SNI names istiod behind a host-name gateway",
+            "CA_ADDR of a revision stays istiod's behind a host-name gateway",
             w -> w,
-            m -> m.gateway(GatewayAddress.of("gw.example.com")),
-            "PILOT_SNI",
-            "istiod.istio-system.svc"),
-        row(
-            "CA_SNI names istiod behind a host-name gateway",
-            w -> w,
-            m -> m.gateway(GatewayAddress.of("gw.example.com")),
-            "CA_SNI",
-            "istiod.istio-system.svc"),
-        row(
-            "CA_ADDR of a revision points at a host-name gateway",
-            w -> w,
-            m -> m.revision("canary").gateway(GatewayAddress.of("gw.example.com")),
+            m ->
+                m.revision("canary")
+                    .gateway(GatewayAddress.of("gw.example.com"))
+                    .ingress(GatewayAddress.of("gw.example.com")),
             "CA_ADDR",
-            "gw.example.com:15012"));
+            "istiod-canary.istio-system.svc:15012"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -289,9 +331,17 @@ class SystemdBundleFactoryTest {
   static Stream<Arguments> absent() {
     return Stream.of(
         Arguments.of(
-            "no CA_ADDR without a revision or CA address",
+            "no CA_ADDR without a revision", (UnaryOperator<Workload.Builder>) w -> w, "CA_ADDR"),
+        Arguments.of(
+            "no ISTIO_META_POD_PORTS without ports",
+            (UnaryOperator<Workload.Builder>) w -> w.ports(Map.of()),
+            "ISTIO_META_POD_PORTS"),
+        Arguments.of(
+            "no REWRITE_PROBE_LEGACY_LOCALHOST_DESTINATION without an external IP",
             (UnaryOperator<Workload.Builder>) w -> w,
-            "CA_ADDR"),
+            "REWRITE_PROBE_LEGACY_LOCALHOST_DESTINATION"),
+        Arguments.of(
+            "no CA_SNI (istioctl writes none)", (UnaryOperator<Workload.Builder>) w -> w, "CA_SNI"),
         Arguments.of(
             "no ISTIO_SVC_IP for a group",
             (UnaryOperator<Workload.Builder>) w -> w,
@@ -299,8 +349,8 @@ class SystemdBundleFactoryTest {
         Arguments.of(
             "no SNI with an IP gateway", (UnaryOperator<Workload.Builder>) w -> w, "PILOT_SNI"),
         Arguments.of(
-            "no auto-registration without it",
-            (UnaryOperator<Workload.Builder>) w -> w.autoRegister(false),
+            "no auto-registration without the option, even for a group marked for it",
+            (UnaryOperator<Workload.Builder>) w -> w.autoRegister(true),
             "ISTIO_META_AUTO_REGISTER_GROUP"),
         Arguments.of(
             "no auto-registration for a WorkloadEntry",
@@ -321,6 +371,71 @@ class SystemdBundleFactoryTest {
   @MethodSource("absent")
   void variableAbsent(String rule, UnaryOperator<Workload.Builder> workload, String name) {
     assertThat(EnvFiles.clusterEnv(build(workload, m -> m))).doesNotContainKey(name);
+  }
+
+  @Test
+  void istioctlOptionsOfTheFactory() {
+    Map<String, String> env =
+        EnvFiles.clusterEnv(
+            SystemdBundleFactory.builder()
+                .autoRegister(true)
+                .clusterId("east-1")
+                .internalIp("10.1.2.3")
+                .build()
+                .build(group().build(), TestMeshes.typical()));
+    assertThat(env)
+        .containsEntry("ISTIO_META_AUTO_REGISTER_GROUP", "backend-group")
+        .containsEntry("ISTIO_META_CLUSTER_ID", "east-1")
+        .containsEntry("ISTIO_SVC_IP", "10.1.2.3")
+        .doesNotContainKey("REWRITE_PROBE_LEGACY_LOCALHOST_DESTINATION");
+    Map<String, String> external =
+        EnvFiles.clusterEnv(
+            SystemdBundleFactory.builder()
+                .externalIp("198.51.100.7")
+                .clusterId("")
+                .build()
+                .build(
+                    group().build(),
+                    MeshSnapshot.builder()
+                        .from(TestMeshes.typical())
+                        .values(values().clusterName("east").build())
+                        .build()));
+    assertThat(external)
+        .containsEntry("ISTIO_SVC_IP", "198.51.100.7")
+        .containsEntry("REWRITE_PROBE_LEGACY_LOCALHOST_DESTINATION", "true")
+        .containsEntry("ISTIO_META_CLUSTER_ID", "");
+  }
+
+  @Test
+  void internalAndExternalIpAreMutuallyExclusive() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                SystemdBundleFactory.builder()
+                    .internalIp("10.0.0.1")
+                    .externalIp("10.0.0.2")
+                    .build())
+        .hasMessageContaining("internalIP, externalIP")
+        .hasMessageContaining("mutually exclusive");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> SystemdBundleFactory.builder().internalIp("10.0.0.1; reboot"))
+        .hasMessageContaining("internalIP")
+        .hasMessageContaining("not an IP");
+  }
+
+  @Test
+  void dnsCaptureOffKeepsTheMetadataValue() {
+    Bundle bundle =
+        SystemdBundleFactory.builder()
+            .dnsCapture(false)
+            .build()
+            .build(
+                group()
+                    .putAnnotations(
+                        "proxy.istio.io/config",
+                        "proxyMetadata:\n  ISTIO_META_DNS_CAPTURE: \"x\"\n")
+                    .build(),
+                TestMeshes.typical());
+    assertThat(EnvFiles.clusterEnv(bundle)).containsEntry("ISTIO_META_DNS_CAPTURE", "x");
   }
 
   @Test
@@ -364,21 +479,36 @@ class SystemdBundleFactoryTest {
   static Stream<Arguments> meshYaml() {
     return Stream.of(
         Arguments.of(
-            "the discovery address defaults to istiod",
+            "the mesh's discovery address is kept with a revision",
             (UnaryOperator<Workload.Builder>) w -> w,
+            (UnaryOperator<MeshSnapshot.Builder>)
+                m ->
+                    m.revision("canary")
+                        .meshConfig(mesh("defaultConfig:\n  discoveryAddress: other:15012\n")),
+            "  discoveryAddress: \"other:15012\"\n"),
+        Arguments.of(
+            "the annotation's discovery address wins over the revision's",
+            (UnaryOperator<Workload.Builder>)
+                w -> w.putAnnotations("proxy.istio.io/config", "discoveryAddress: mine:15012\n"),
+            (UnaryOperator<MeshSnapshot.Builder>) m -> m.revision("canary"),
+            "  discoveryAddress: \"mine:15012\"\n"),
+        Arguments.of(
+            "the annotation's concurrency is kept",
+            (UnaryOperator<Workload.Builder>)
+                w -> w.putAnnotations("proxy.istio.io/config", "concurrency: 2\n"),
             (UnaryOperator<MeshSnapshot.Builder>) m -> m,
-            "  discoveryAddress: \"istiod.istio-system.svc:15012\"\n"),
+            "  concurrency: 2\n"),
+        Arguments.of(
+            "an HTTP probe with a port only",
+            (UnaryOperator<Workload.Builder>)
+                w -> w.readinessProbe(ReadinessProbe.httpGet(8080).initialDelaySeconds(0).build()),
+            (UnaryOperator<MeshSnapshot.Builder>) m -> m,
+            "  readinessProbe:\n    httpGet:\n      port: 8080\n"),
         Arguments.of(
             "the discovery address follows the revision",
             (UnaryOperator<Workload.Builder>) w -> w,
             (UnaryOperator<MeshSnapshot.Builder>) m -> m.revision("canary"),
             "  discoveryAddress: \"istiod-canary.istio-system.svc:15012\"\n"),
-        Arguments.of(
-            "the discovery address points at a host-name gateway",
-            (UnaryOperator<Workload.Builder>) w -> w,
-            (UnaryOperator<MeshSnapshot.Builder>)
-                m -> m.gateway(GatewayAddress.of("gw.example.com")),
-            "  discoveryAddress: \"gw.example.com:15012\"\n"),
         Arguments.of(
             "other settings of the mesh's defaultConfig are kept",
             (UnaryOperator<Workload.Builder>) w -> w,
@@ -436,6 +566,28 @@ class SystemdBundleFactoryTest {
   }
 
   @Test
+  void meshYamlHasNoDiscoveryAddressWithoutARevision() {
+    String yaml =
+        BundleFixtures.text(
+            build(w -> w, m -> m.gateway(GatewayAddress.of("gw.example.com"))),
+            SystemdBundleFactory.MESH_CONFIG);
+    assertThat(yaml).doesNotContain("discoveryAddress");
+  }
+
+  @Test
+  void anAnnotationFieldReplacesTheMeshsWholeField() {
+    String yaml =
+        BundleFixtures.text(
+            build(
+                w -> w.putAnnotations("proxy.istio.io/config", "tracing:\n  sampling: 10\n"),
+                m ->
+                    m.meshConfig(
+                        mesh("defaultConfig:\n  tracing:\n    zipkin:\n      address: z:9411\n"))),
+            SystemdBundleFactory.MESH_CONFIG);
+    assertThat(yaml).contains("  tracing:\n    sampling: 10\n").doesNotContain("zipkin");
+  }
+
+  @Test
   void meshYamlProxyMetadataEqualsTheDerivedVariables() {
     Bundle bundle = build(w -> w, m -> m);
     Map<String, Object> parsed =
@@ -459,10 +611,33 @@ class SystemdBundleFactoryTest {
             (UnaryOperator<MeshSnapshot.Builder>) m -> m.revision("canary"),
             "203.0.113.10 istiod-canary.istio-system.svc\n"),
         Arguments.of(
-            "a cluster-local CA too, each name once",
+            "istiod's name only, even with a cluster-local CA",
             (UnaryOperator<MeshSnapshot.Builder>)
                 m -> m.values(values().caAddress("istio-csr.cert-manager.svc:443").build()),
-            "203.0.113.10 istiod.istio-system.svc istio-csr.cert-manager.svc\n"));
+            "203.0.113.10 istiod.istio-system.svc\n"),
+        Arguments.of(
+            "the ingress, not the gateway of the container style",
+            (UnaryOperator<MeshSnapshot.Builder>)
+                m -> m.ingress(GatewayAddress.of("fd00:10:96::2")),
+            "fd00:10:96::2 istiod.istio-system.svc\n"),
+        Arguments.of(
+            "empty without an ingress, as istioctl writes it",
+            (UnaryOperator<MeshSnapshot.Builder>) m -> m.ingress(java.util.Optional.empty()),
+            ""),
+        Arguments.of(
+            "empty for a host-name ingress that did not resolve",
+            (UnaryOperator<MeshSnapshot.Builder>)
+                m -> m.ingress(GatewayAddress.of("gw.example.com")),
+            ""),
+        Arguments.of(
+            "the resolved IP of a host-name ingress, named in a comment",
+            (UnaryOperator<MeshSnapshot.Builder>)
+                m ->
+                    m.ingress(
+                        GatewayAddress.resolved(
+                            "gw.example.com", List.of("198.51.100.9", "198.51.100.10"))),
+            "# istiod.istio-system.svc through the gateway gw.example.com (resolved when the bundle"
+                + " was built)\n198.51.100.9 istiod.istio-system.svc\n"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -473,9 +648,9 @@ class SystemdBundleFactoryTest {
   }
 
   @Test
-  void noHostsFileBehindAHostNameGateway() {
-    Bundle bundle = build(w -> w, m -> m.gateway(GatewayAddress.of("gw.example.com")));
-    assertThat(bundle.file(SystemdBundleFactory.HOSTS)).isEmpty();
+  void anEmptyHostsFileIsNotInstalled() {
+    Bundle bundle = build(w -> w, m -> m.ingress(GatewayAddress.of("gw.example.com")));
+    assertThat(BundleFixtures.text(bundle, SystemdBundleFactory.HOSTS)).isEmpty();
     assertThat(((SystemdLaunch) bundle.launch()).installs())
         .extracting(SystemdLaunch.FileInstall::destination)
         .doesNotContain("/etc/hosts");
@@ -524,7 +699,7 @@ class SystemdBundleFactoryTest {
     return Arguments.of(rule, workload, mesh, name, expected);
   }
 
-  /** A WorkloadGroup with auto-registration, network vm-network, app backend, port 8080. */
+  /** A WorkloadGroup with network vm-network, app backend, port http 8080. */
   static Workload.Builder group() {
     return Workload.builder()
         .from(BundleFixtures.group())

@@ -17,13 +17,11 @@ import dev.vmonboard.core.WorkloadSelector;
 import dev.vmonboard.core.bundle.ArchiveTransport;
 import dev.vmonboard.core.bundle.ContainerBundleFactory;
 import dev.vmonboard.core.bundle.LocalDirectoryTransport;
-import dev.vmonboard.core.bundle.SystemdBundleFactory;
 import dev.vmonboard.core.internal.Names;
 import dev.vmonboard.examples.support.Quiet;
 import dev.vmonboard.examples.support.Texts;
 import dev.vmonboard.k8s.EmbeddedIstioCluster;
 import dev.vmonboard.k8s.KubernetesCluster;
-import dev.vmonboard.k8s.KubernetesMeshDiscovery;
 import dev.vmonboard.k8s.KubernetesRegistrar;
 import dev.vmonboard.k8s.ServiceAccountTokenIssuer;
 import dev.vmonboard.ssh.ContainerProxyLauncher;
@@ -53,6 +51,7 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code sidecar-bootstrap}: the command line of {@code tctl x sidecar-bootstrap}, over the SDK.
@@ -112,6 +111,14 @@ public final class SidecarBootstrap implements Callable<Integer> {
 
   @ArgGroup(validate = false, heading = "%nRun:%n", order = 5)
   Run run = new Run();
+
+  @ArgGroup(
+      validate = false,
+      heading = "%nistioctl x workload entry configure (same names; see README):%n",
+      order = 6)
+  IstioctlOptions istioctl = new IstioctlOptions();
+
+  @Spec CommandLine.Model.CommandSpec spec;
 
   /** Options that choose the VMs and the cluster. */
   static final class Selection {
@@ -390,7 +397,7 @@ public final class SidecarBootstrap implements Callable<Integer> {
       List<WorkloadRef> refs = workloads(cluster, namespace);
       boolean toVms = output.outputDir == null && output.outputFile == null;
       SshConnector connector = toVms ? connector(keys) : null;
-      OnboardingPipeline pipeline = pipeline(cluster, connector, refs.size());
+      OnboardingPipeline pipeline = pipeline(cluster, connector, refs, namespace);
       err.println(header(cluster, refs, connector, keys));
       if (action.dryRun) {
         pipeline = pipeline.dryRun();
@@ -411,7 +418,12 @@ public final class SidecarBootstrap implements Callable<Integer> {
       }
       return;
     }
-    if (names.isEmpty() && !selection.all) {
+    istioctl.check(
+        spec.commandLine().getParseResult(), !names.isEmpty() || selection.all, action.offboard);
+    if (istioctl.impliesSystemd(spec.commandLine().getParseResult())) {
+      action.style = Style.systemd;
+    }
+    if (names.isEmpty() && !selection.all && istioctl.file == null) {
       throw new UsageError(
           "name the WorkloadEntries to bootstrap (NAME[.NAMESPACE]...) or pass --all");
     }
@@ -671,6 +683,10 @@ public final class SidecarBootstrap implements Callable<Integer> {
     }
     if (selection.all) {
       List<Workload> listed = registrar.list(WorkloadSelector.inNamespace(namespace));
+      // Only the systemd style bootstraps WorkloadGroups; the container style takes the entries.
+      listed.removeIf(
+          workload ->
+              action.style == Style.container && workload.kind() == Workload.Kind.WORKLOAD_GROUP);
       if (listed.isEmpty()) {
         throw new UsageError(
             "namespace '" + namespace + "' has no WorkloadEntries on " + cluster.description());
@@ -692,6 +708,9 @@ public final class SidecarBootstrap implements Callable<Integer> {
             e);
       }
       refs.add(ref);
+    }
+    if (istioctl.file != null) {
+      refs.add(istioctl.fileGroup(namespace).ref());
     }
     return new ArrayList<>(refs);
   }
@@ -779,7 +798,10 @@ public final class SidecarBootstrap implements Callable<Integer> {
   // --- the pipeline -----------------------------------------------------------------------------
 
   private OnboardingPipeline pipeline(
-      KubernetesCluster cluster, SshConnector connector, int workloads) {
+      KubernetesCluster cluster, SshConnector connector, List<WorkloadRef> refs, String namespace) {
+    int workloads = refs.size();
+    Set<String> namespaces = new TreeSet<>();
+    refs.forEach(ref -> namespaces.add(ref.namespace()));
     TargetDefaults.Builder defaults = TargetDefaults.builder();
     if (ssh.user != null) {
       defaults.user(ssh.user);
@@ -789,14 +811,14 @@ public final class SidecarBootstrap implements Callable<Integer> {
     }
     OnboardingPipeline.Builder builder =
         OnboardingPipeline.builder()
-            .registrar(KubernetesRegistrar.create(cluster))
+            .registrar(istioctl.registrar(KubernetesRegistrar.create(cluster), namespace))
             .tokenIssuer(ServiceAccountTokenIssuer.create(cluster))
-            .meshSource(KubernetesMeshDiscovery.create(cluster))
+            .meshSource(istioctl.meshSource(cluster, action.style == Style.systemd, namespaces))
             .bundleFactory(bundleFactory())
             .transport(transport(connector))
             .launcher(launcher(connector))
             .targetDefaults(defaults.build())
-            .tokenLifetime(action.duration)
+            .tokenLifetime(istioctl.tokenLifetime(action.duration))
             .concurrency(run.concurrency)
             .listener(new FleetProgress(err, workloads, run.verbose || workloads == 1));
     if (run.timeout != null) {
@@ -809,7 +831,7 @@ public final class SidecarBootstrap implements Callable<Integer> {
 
   private BundleFactory bundleFactory() {
     return action.style == Style.systemd
-        ? SystemdBundleFactory.create()
+        ? istioctl.systemdFactory()
         : ContainerBundleFactory.create();
   }
 
