@@ -52,9 +52,15 @@ import org.slf4j.LoggerFactory;
  * <p>Before answering it checks what VM onboarding needs and reports every problem at once, naming
  * the object and field: {@code global.jwtPolicy} must be {@code third-party-jwt}, {@code
  * global.pilotCertProvider} {@code istiod}; the gateway must exist, expose 15012 and 15443 and have
- * an address. Malformed MeshConfig YAML or values JSON, a missing Istio namespace and an unknown
- * revision are refused the same way. Nothing is cached: each {@link #snapshot()} reads the cluster
- * (the pipeline asks once per run). Thread-safe.
+ * an address (unless {@link Builder#gatewayRequired} says otherwise, as for the systemd style).
+ * Malformed MeshConfig YAML or values JSON, a missing Istio namespace and an unknown revision are
+ * refused the same way.
+ *
+ * <p>For the systemd style it also reads what {@code istioctl x workload entry configure} reads:
+ * the ingress of the {@code hosts} file ({@link Builder#ingressIp}, else the {@link
+ * Builder#ingressService} Service) and the {@code istio-ca-root-cert} of the workload namespaces
+ * ({@link Builder#workloadNamespaces}). Nothing is cached: each {@link #snapshot()} reads the
+ * cluster (the pipeline asks once per run). Thread-safe.
  */
 public final class KubernetesMeshDiscovery implements MeshConfigSource {
 

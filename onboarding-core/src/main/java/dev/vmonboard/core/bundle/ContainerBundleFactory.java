@@ -119,6 +119,7 @@ public final class ContainerBundleFactory implements BundleFactory {
   @Override
   public Bundle build(Workload workload, MeshSnapshot mesh) {
     Inputs in = new Inputs(workload, mesh);
+    in.checkRootCertificate(true);
     Checks checks = in.checks;
     if (workload.kind() != Workload.Kind.WORKLOAD_ENTRY) {
       checks.add(

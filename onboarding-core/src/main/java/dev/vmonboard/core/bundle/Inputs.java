@@ -115,10 +115,20 @@ final class Inputs {
             .caAddress()
             .filter(address -> checks.matches("global.caAddress", address, ADDRESS, "host[:port]"));
     this.gateway = mesh.gateway();
-    if (!mesh.rootCertificate(workload.namespace()).contains("-----BEGIN CERTIFICATE-----")) {
+  }
+
+  /**
+   * Records a problem when the root certificate is missing or, with {@code pem}, holds no PEM
+   * certificate (the systemd style, like istioctl, copies whatever the ConfigMap holds).
+   */
+  void checkRootCertificate(boolean pem) {
+    String certificate = rootCertificate();
+    if (pem ? !certificate.contains("-----BEGIN CERTIFICATE-----") : certificate.isBlank()) {
       checks.add(
           "root certificate (istio-ca-root-cert root-cert.pem)",
-          "holds no PEM certificate; the proxy could not verify istiod");
+          pem
+              ? "holds no PEM certificate; the proxy could not verify istiod"
+              : "is missing; the proxy could not verify istiod");
     }
   }
 

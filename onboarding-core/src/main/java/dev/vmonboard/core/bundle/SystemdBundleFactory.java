@@ -107,6 +107,7 @@ public final class SystemdBundleFactory implements BundleFactory {
   @Override
   public Bundle build(Workload workload, MeshSnapshot mesh) {
     Inputs in = new Inputs(workload, mesh);
+    in.checkRootCertificate(false);
     Checks checks = in.checks;
     Map<String, Object> config = new TreeMap<>(ProxyConfigs.ofMesh(mesh, checks));
     Map<String, String> metadata = ProxyConfigs.metadata(config);

@@ -439,6 +439,16 @@ class SystemdBundleFactoryTest {
   }
 
   @Test
+  void rootCertificateIsTheWorkloadNamespacesCopiedAsItIs() {
+    Bundle bundle =
+        build(
+            w -> w,
+            m -> m.rootCertificate("").putNamespaceRootCertificates("vm-apps", "fake-CA-cert"));
+    assertThat(BundleFixtures.text(bundle, SystemdBundleFactory.ROOT_CERT))
+        .isEqualTo("fake-CA-cert");
+  }
+
+  @Test
   void dnsCaptureCanBeTurnedOff() {
     Bundle bundle =
         SystemdBundleFactory.builder()

@@ -253,9 +253,19 @@ final class IstioctlOptions {
     return discovery.build();
   }
 
-  /** The token lifetime: {@code --tokenDuration} seconds when given, else {@code duration}. */
-  Duration tokenLifetime(Duration duration) {
-    return tokenDuration == null ? duration : Duration.ofSeconds(tokenDuration);
+  /** istioctl's token lifetime when no option sets one: one hour. */
+  static final Duration ISTIOCTL_TOKEN_DURATION = Duration.ofSeconds(3600);
+
+  /**
+   * The token lifetime: {@code --tokenDuration} seconds when given, else {@code --duration} when
+   * given, else istioctl's hour for the systemd style and {@code duration} (the container style's
+   * default) otherwise.
+   */
+  Duration tokenLifetime(ParseResult parsed, Duration duration, boolean systemd) {
+    if (tokenDuration != null) {
+      return Duration.ofSeconds(tokenDuration);
+    }
+    return systemd && !parsed.hasMatchedOption("--duration") ? ISTIOCTL_TOKEN_DURATION : duration;
   }
 
   /**

@@ -190,7 +190,8 @@ public final class SidecarBootstrap implements Callable<Integer> {
         names = "--duration",
         paramLabel = "DURATION",
         converter = Durations.class,
-        description = "Lifetime of the tokens (default 24h; at least 10m).")
+        description =
+            "Lifetime of the tokens (default 24h, 1h in the systemd style; at least 10m).")
     Duration duration = Duration.ofHours(24);
 
     @Option(
@@ -818,7 +819,11 @@ public final class SidecarBootstrap implements Callable<Integer> {
             .transport(transport(connector))
             .launcher(launcher(connector))
             .targetDefaults(defaults.build())
-            .tokenLifetime(istioctl.tokenLifetime(action.duration))
+            .tokenLifetime(
+                istioctl.tokenLifetime(
+                    spec.commandLine().getParseResult(),
+                    action.duration,
+                    action.style == Style.systemd))
             .concurrency(run.concurrency)
             .listener(new FleetProgress(err, workloads, run.verbose || workloads == 1));
     if (run.timeout != null) {

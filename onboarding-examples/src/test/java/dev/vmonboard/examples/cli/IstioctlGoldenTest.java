@@ -99,7 +99,16 @@ class IstioctlGoldenTest {
         .contains("-----BEGIN CERTIFICATE-----");
     assertThat(Files.getPosixFilePermissions(etc.resolve("istio-token")))
         .isEqualTo(PosixFilePermissions.fromString("rw-------"));
-    assertThat(Files.readString(etc.resolve("istio-token"))).startsWith("eyJ");
+    String token = Files.readString(etc.resolve("istio-token"));
+    assertThat(token).startsWith("eyJ");
+    // istioctl's token: audience istio-ca, one hour unless --tokenDuration says otherwise.
+    tools.jackson.databind.JsonNode claims =
+        YAML.readTree(
+            new String(
+                java.util.Base64.getUrlDecoder().decode(token.split("\\.")[1]),
+                StandardCharsets.UTF_8));
+    assertThat(claims.get("aud").toString()).contains("istio-ca");
+    assertThat(claims.get("exp").asLong() - claims.get("iat").asLong()).isEqualTo(3600);
   }
 
   /** The one {@code NAME.NAMESPACE} directory written under {@code out}. */
