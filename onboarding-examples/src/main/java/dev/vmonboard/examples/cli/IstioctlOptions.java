@@ -109,8 +109,9 @@ final class IstioctlOptions {
   @Option(
       names = "--tokenDuration",
       paramLabel = "SECONDS",
+      converter = StrictNumbers.class,
       description = "Token lifetime in seconds (istioctl's spelling of --duration; at least 600).")
-  Long tokenDuration;
+  Integer tokenDuration;
 
   @Option(
       names = {"-f", "--file"},

@@ -31,6 +31,8 @@ class IstioctlOptionsTest {
         "--internalIP 10.0.0.1 --externalIP 10.0.0.2 -a --style systemd | --internalIP and --externalIP are mutually exclusive",
         "--tokenDuration 3600 --duration 1h -a | --tokenDuration and --duration both set",
         "--tokenDuration 60 -a | below the 600 seconds",
+        "--tokenDuration \u0667\u0662\u0660\u0660 -a | is not a whole number written in ASCII digits",
+        "--tokenDuration +3600 -a | is not a whole number written in ASCII digits",
         "--clusterID east --style container -a | --clusterID shapes the files of istioctl's VM flow: it needs --style systemd",
         "--capture-dns=false --style container -a | --capture-dns shapes the files",
         "-f group.yaml --style container | only the systemd style bootstraps",
