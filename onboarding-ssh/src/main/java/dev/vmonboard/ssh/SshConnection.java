@@ -34,11 +34,13 @@ final class SshConnection implements AutoCloseable {
   private final String where;
   private final AtomicInteger channels = new AtomicInteger();
   private final AtomicLong allChannels;
+  private final ShellTap.Connection tap;
 
-  SshConnection(Session session, String where, AtomicLong allChannels) {
+  SshConnection(Session session, String where, AtomicLong allChannels, ShellTap.Connection tap) {
     this.session = session;
     this.where = where;
     this.allChannels = allChannels;
+    this.tap = tap;
   }
 
   /** {@code user@host:port}, for messages. */
@@ -161,7 +163,7 @@ final class SshConnection implements AutoCloseable {
   RemoteShell openShell(String what) throws SshException {
     Thread nudge = opened() == 0 ? nudge() : null;
     try {
-      return RemoteShell.open(session, where);
+      return RemoteShell.open(session, where, tap);
     } catch (JSchException | IOException e) {
       throw new SshException(
           where,
