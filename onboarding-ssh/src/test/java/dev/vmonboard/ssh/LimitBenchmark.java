@@ -1,0 +1,668 @@
+package dev.vmonboard.ssh;
+
+import dev.vmonboard.core.FleetResult;
+import dev.vmonboard.core.OnboardingEvent;
+import dev.vmonboard.core.OnboardingPipeline;
+import dev.vmonboard.core.OnboardingResult;
+import dev.vmonboard.core.Stage;
+import dev.vmonboard.core.Target;
+import dev.vmonboard.core.TargetDefaults;
+import dev.vmonboard.core.Workload;
+import dev.vmonboard.core.WorkloadRef;
+import dev.vmonboard.core.bundle.ContainerBundleFactory;
+import dev.vmonboard.core.mesh.MeshConfigSource;
+import dev.vmonboard.core.testing.InMemoryRegistrar;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+
+/**
+ * Issue 16's benchmark: the SDK against the limit of the same work, in one warm JVM that holds
+ * nothing but the clients (OpenSSH's {@code sshd}, the 25 ms relay and the embedded VMs run in
+ * processes of their own, so this JVM's CPU time, threads and heap are the client side's alone).
+ *
+ * <p>For each network (loopback, and the relay that delays every chunk each way) and each
+ * concurrency, three patterns onboard the same number of new VMs (one config directory and
+ * container each, on one real {@code sshd} with the stand-in tools):
+ *
+ * <ul>
+ *   <li><b>old</b>: the old tool's pattern ({@link OldTool}: one connection, seven channels);
+ *   <li><b>sdk</b>: {@code OnboardingPipeline.onboardAll} with {@link SshTransport} and {@link
+ *       ContainerProxyLauncher} (in-memory registrar and token issuer, the real bundle factory);
+ *       a {@link ShellTap} records every byte it sends to every VM;
+ *   <li><b>replay</b>: the VMs wiped back to their state before the SDK's round, then the recorded
+ *       bytes sent again by a bare JSch client ({@link Replay}): one connection and one channel per
+ *       VM, no pipeline, no events; the limit of the same work.
+ * </ul>
+ *
+ * Then, against {@code inFlight} VMs of one embedded MINA SSHD server (another process), the SDK at
+ * concurrency {@code inFlight}: every run is held after its delivery until all are in flight, and
+ * the threads and the heap (after a GC) are counted then.
+ *
+ * <p>Arguments: {@code [vms (40)] [delayMillis (25)] [concurrencies (1,16)] [inFlight (256)]}.
+ * Prints each round as it ends, then a summary table. Not a test: see the module README.
+ */
+public final class LimitBenchmark {
+
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+  private final Path dir;
+  private final OpenSshServer sshd;
+  private final Forked relay;
+  private final int relayPort;
+  private final SshConnector connector;
+  private final Replay.Recorder recorder = new Replay.Recorder();
+  private final Replay.Client bare;
+  private final int delay;
+
+  private LimitBenchmark(Path dir, TestKeys.Key key, int delay) throws Exception {
+    this.dir = dir;
+    this.delay = delay;
+    this.sshd =
+        OpenSshServer.start(
+            Files.createDirectory(dir.resolve("sshd")), List.of(key.publicKeyLine()));
+    this.relay =
+        Forked.start(TcpRelay.class, Integer.toString(sshd.port()), Integer.toString(delay));
+    this.relayPort = Integer.parseInt(relay.ready().split(" ")[1]);
+    String line = sshd.knownHostsLine();
+    Path knownHosts =
+        Files.write(
+            dir.resolve("known_hosts"),
+            List.of(line, line.replace(":" + sshd.port() + " ", ":" + relayPort + " ")));
+    this.connector =
+        SshConnector.builder()
+            .identity(key.identity())
+            .hostKeyPolicy(HostKeyPolicy.knownHosts(knownHosts))
+            .build();
+    connector.tap(recorder);
+    this.bare = new Replay.Client(key.identity(), knownHosts);
+  }
+
+  /** Runs the benchmark. */
+  public static void main(String[] args) throws Exception {
+    int vms = args.length > 0 ? Integer.parseInt(args[0]) : 40;
+    int delay = args.length > 1 ? Integer.parseInt(args[1]) : 25;
+    int[] concurrencies =
+        Arrays.stream((args.length > 2 ? args[2] : "1,16").split(","))
+            .mapToInt(Integer::parseInt)
+            .toArray();
+    int inFlight = args.length > 3 ? Integer.parseInt(args[3]) : 256;
+    Path dir = Files.createTempDirectory("vmonboard-limit-");
+    TestKeys.Key key = TestKeys.ed25519(dir);
+    System.out.printf(
+        Locale.ROOT,
+        "%d VMs per round on %s at 127.0.0.1 (sshd and the relay in processes of their own);"
+            + " %d cores, load %.1f at the start; JVM %s %s%n",
+        vms,
+        BenchmarkSetup.sshdVersion(),
+        Runtime.getRuntime().availableProcessors(),
+        ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
+        System.getProperty("java.vm.version"),
+        ManagementFactory.getRuntimeMXBean().getInputArguments());
+    List<Row> rows = new ArrayList<>();
+    InFlight held = null;
+    try {
+      LimitBenchmark bench = new LimitBenchmark(dir, key, delay);
+      try {
+        for (boolean delayed : new boolean[] {false, true}) {
+          bench.warmUp(delayed);
+          Measure logins = delayed ? bench.loginsOnly(vms) : null;
+          for (int concurrency : concurrencies) {
+            rows.add(bench.compare(delayed, vms, concurrency, logins));
+          }
+        }
+      } finally {
+        bench.close();
+      }
+      if (inFlight > 0) {
+        held = inFlight(dir, key, inFlight);
+      }
+    } finally {
+      deleteTree(dir);
+    }
+    printSummary(rows, held, delay);
+  }
+
+  /** One measured round of one pattern. */
+  private record Measure(
+      int vms,
+      double seconds,
+      double cpuMillis,
+      double jitMillis,
+      long exchanges,
+      int peakThreads,
+      int failures) {
+    double msPerVm() {
+      return seconds * 1000 / vms;
+    }
+
+    /** CPU per VM of every thread but the JIT compilers'. */
+    double cpuPerVm() {
+      return (cpuMillis - jitMillis) / vms;
+    }
+
+    double jitPerVm() {
+      return jitMillis / vms;
+    }
+
+    double exchangesPerVm() {
+      return (double) exchanges / vms;
+    }
+  }
+
+  /** One line of the summary: the three patterns on one network at one concurrency. */
+  private record Row(
+      String network,
+      int concurrency,
+      Measure old,
+      Measure sdk,
+      Measure replay,
+      Measure logins,
+      double bytesPerVm,
+      double chunksPerVm) {}
+
+  private Row compare(boolean delayed, int vms, int concurrency, Measure logins) throws Exception {
+    String network = network(delayed);
+    Measure old = old(delayed, vms, concurrency, "old-c" + concurrency);
+    print(network, "old tool", concurrency, old);
+    String round = "sdk-c" + concurrency;
+    recorder.take();
+    Measure sdk = sdk(delayed, vms, concurrency, round);
+    List<Replay.Transcript> transcripts = recorder.take();
+    print(network, "sdk (onboardAll)", concurrency, sdk);
+    wipe(round, delayed);
+    Measure replay = replay(delayed, transcripts, concurrency);
+    print(network, "replay (bare JSch)", concurrency, replay);
+    wipe(round, delayed);
+    double bytes = transcripts.stream().mapToLong(Replay.Transcript::bytes).sum() / (double) vms;
+    double chunks = transcripts.stream().mapToInt(Replay.Transcript::chunks).sum() / (double) vms;
+    if (transcripts.size() != vms) {
+      System.out.println("  ! " + transcripts.size() + " connections recorded for " + vms + " VMs");
+    }
+    return new Row(network, concurrency, old, sdk, replay, logins, bytes, chunks);
+  }
+
+  /** A few VMs through every pattern, unmeasured: the JIT and sshd warm up. */
+  private void warmUp(boolean delayed) throws Exception {
+    for (int i = 0; i < 2; i++) {
+      String round = "warm" + i;
+      old(delayed, 4, 4, "old-" + round);
+      recorder.take();
+      sdk(delayed, 8, 4, round);
+      List<Replay.Transcript> transcripts = recorder.take();
+      wipe(round, delayed);
+      replay(delayed, transcripts, 4);
+      wipe(round, delayed);
+      wipe("old-" + round, delayed);
+    }
+  }
+
+  private Measure loginsOnly(int count) throws Exception {
+    Measure m =
+        measure(
+            count,
+            true,
+            () -> {
+              connector.connect("127.0.0.1", relayPort, null).close();
+              return 0;
+            },
+            1);
+    print(network(true), "login only", 1, m);
+    return m;
+  }
+
+  private Measure old(boolean delayed, int vms, int concurrency, String round) throws Exception {
+    List<Workload> workloads = workloads(round, delayed, vms);
+    sshd.standIns().removeContainers();
+    List<Callable<Integer>> tasks = new ArrayList<>();
+    for (Workload workload : workloads) {
+      tasks.add(
+          () -> {
+            Target target = Target.resolve(workload, TargetDefaults.standard());
+            OldTool.onboard(connector, target, BenchmarkSetup.bundle(workload));
+            return 0;
+          });
+    }
+    return measure(vms, delayed, tasks, concurrency);
+  }
+
+  private Measure sdk(boolean delayed, int vms, int concurrency, String round) throws Exception {
+    List<Workload> workloads = workloads(round, delayed, vms);
+    sshd.standIns().removeContainers();
+    InMemoryRegistrar registrar = new InMemoryRegistrar();
+    workloads.forEach(registrar::add);
+    List<WorkloadRef> refs = workloads.stream().map(Workload::ref).toList();
+    OnboardingPipeline pipeline = pipeline(registrar, connector, concurrency).build();
+    return measure(
+        vms,
+        delayed,
+        List.of(
+            () -> {
+              FleetResult result = pipeline.onboardAll(refs);
+              for (OnboardingResult failed : result.failures()) {
+                System.out.println("  failed: " + failed);
+              }
+              return result.failures().size();
+            }),
+        1);
+  }
+
+  private Measure replay(boolean delayed, List<Replay.Transcript> transcripts, int concurrency)
+      throws Exception {
+    List<Callable<Integer>> tasks = new ArrayList<>();
+    for (Replay.Transcript transcript : transcripts) {
+      tasks.add(
+          () -> {
+            bare.replay(transcript);
+            return 0;
+          });
+    }
+    return measure(transcripts.size(), delayed, tasks, concurrency);
+  }
+
+  private static OnboardingPipeline.Builder pipeline(
+      InMemoryRegistrar registrar, SshConnector ssh, int concurrency) {
+    return OnboardingPipeline.builder()
+        .registrar(registrar)
+        .tokenIssuer(BenchmarkSetup.TOKENS)
+        .meshSource(MeshConfigSource.fixed(BenchmarkSetup.mesh()))
+        .bundleFactory(ContainerBundleFactory.create())
+        .transport(SshTransport.using(ssh))
+        .launcher(ContainerProxyLauncher.builder(ssh).build())
+        .concurrency(concurrency);
+  }
+
+  private Measure measure(int vms, boolean delayed, Callable<Integer> each, int concurrency)
+      throws Exception {
+    List<Callable<Integer>> tasks = new ArrayList<>();
+    for (int i = 0; i < vms; i++) {
+      tasks.add(each);
+    }
+    return measure(vms, delayed, tasks, concurrency);
+  }
+
+  /**
+   * Runs {@code tasks}, {@code concurrency} at a time, and measures the wall time, this JVM's CPU
+   * time, the exchanges at the relay and the peak of live threads. A task returns its failures.
+   */
+  private Measure measure(int vms, boolean delayed, List<Callable<Integer>> tasks, int concurrency)
+      throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(concurrency);
+    try {
+      long exchanges = delayed ? exchanges() : 0;
+      THREADS.resetPeakThreadCount();
+      long cpu = processCpuNanos();
+      long jit = jitCpuMillis();
+      long start = System.nanoTime();
+      int failures = 0;
+      List<Future<Integer>> done = new ArrayList<>();
+      for (Callable<Integer> task : tasks) {
+        done.add(pool.submit(task));
+      }
+      for (Future<Integer> f : done) {
+        try {
+          failures += f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+          failures++;
+          System.out.println("  failed: " + e.getCause());
+        }
+      }
+      double seconds = (System.nanoTime() - start) / 1e9;
+      double cpuMillis = (processCpuNanos() - cpu) / 1e6;
+      double jitMillis = jitCpuMillis() - jit;
+      int peak = THREADS.getPeakThreadCount();
+      Thread.sleep(2L * delay + 50); // the relay sees the last disconnects
+      long seen = delayed ? exchanges() - exchanges : 0;
+      return new Measure(vms, seconds, cpuMillis, jitMillis, seen, peak, failures);
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  /**
+   * CPU time of this JVM's JIT compiler threads so far, in milliseconds ({@code /proc}, 10 ms
+   * ticks): left out of the client's CPU, which would otherwise count the compilation of whatever
+   * code a round runs for the first time.
+   */
+  private static long jitCpuMillis() throws IOException {
+    long ticks = 0;
+    try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+      for (Path task : tasks.toList()) {
+        String stat;
+        try {
+          stat = Files.readString(task.resolve("stat"));
+        } catch (IOException gone) {
+          continue;
+        }
+        String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        if (name.contains("CompilerThre")) {
+          String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+        }
+      }
+    }
+    return ticks * 10;
+  }
+
+  private long exchanges() {
+    return Long.parseLong(relay.ask("count").split(" ")[1]);
+  }
+
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+  }
+
+  private List<Workload> workloads(String round, boolean delayed, int vms) throws IOException {
+    Path roundDir = Files.createDirectories(roundDir(round, delayed));
+    List<Workload> workloads = new ArrayList<>();
+    for (int i = 0; i < vms; i++) {
+      workloads.add(
+          BenchmarkSetup.workload(
+              round + "-" + i, port(delayed), roundDir.resolve("istio-proxy-" + i)));
+    }
+    return workloads;
+  }
+
+  private Path roundDir(String round, boolean delayed) {
+    return dir.resolve(round + "-" + port(delayed));
+  }
+
+  /** The VMs of a round back to their state before it: no files, no containers. */
+  private void wipe(String round, boolean delayed) throws IOException {
+    Path roundDir = roundDir(round, delayed);
+    deleteTree(roundDir);
+    Files.createDirectories(roundDir);
+    sshd.standIns().removeContainers();
+  }
+
+  private int port(boolean delayed) {
+    return delayed ? relayPort : sshd.port();
+  }
+
+  private String network(boolean delayed) {
+    return delayed ? "+" + delay + " ms each way" : "loopback";
+  }
+
+  private void close() throws Exception {
+    relay.close();
+    sshd.close();
+  }
+
+  private static void print(String network, String pattern, int concurrency, Measure m) {
+    System.out.printf(
+        Locale.ROOT,
+        "  %-16s %-20s c=%-3d %7.1f ms/VM  cpu %6.2f ms/VM (+jit %5.2f)  exchanges %5.1f/VM"
+            + "  peak threads %4d  failed %d%n",
+        network,
+        pattern,
+        concurrency,
+        m.msPerVm(),
+        m.cpuPerVm(),
+        m.jitPerVm(),
+        m.exchangesPerVm(),
+        m.peakThreads(),
+        m.failures());
+  }
+
+  /** Threads and heap with every run of a fleet of {@code count} in flight at once. */
+  private record InFlight(
+      int count,
+      int threadsBefore,
+      int threadsInFlight,
+      int peakThreads,
+      Map<String, Integer> threadGroups,
+      long heapBefore,
+      long heapInFlight,
+      double seconds,
+      int failures) {}
+
+  /**
+   * {@code count} VMs of one embedded server (another process) onboarded at concurrency {@code
+   * count}; every run waits after its delivery until all have delivered (or a minute passed), and
+   * the threads and the heap after a GC are counted then.
+   */
+  private static InFlight inFlight(Path dir, TestKeys.Key key, int count) throws Exception {
+    try (Forked server = Forked.start(VmServer.class, key.publicKeyLine())) {
+      String[] ready = server.ready().split("\t");
+      int port = Integer.parseInt(ready[0]);
+      Path root = Path.of(ready[1]);
+      Path knownHosts = Files.write(dir.resolve("known_hosts_embedded"), List.of(ready[2]));
+      SshConnector ssh =
+          SshConnector.builder()
+              .identity(key.identity())
+              .hostKeyPolicy(HostKeyPolicy.knownHosts(knownHosts))
+              .build();
+      InMemoryRegistrar registrar = new InMemoryRegistrar();
+      List<WorkloadRef> refs = new ArrayList<>();
+      Path etc = Files.createDirectories(root.resolve("etc"));
+      for (int i = 0; i < count; i++) {
+        Workload w = BenchmarkSetup.workload("vm-" + i, port, etc.resolve("istio-proxy-" + i));
+        registrar.add(w);
+        refs.add(w.ref());
+      }
+      CountDownLatch delivered = new CountDownLatch(count);
+      CountDownLatch release = new CountDownLatch(1);
+      OnboardingPipeline pipeline =
+          pipeline(registrar, ssh, count)
+              .listener(
+                  event -> {
+                    if (event instanceof OnboardingEvent.StageSucceeded s
+                        && s.stage() == Stage.DELIVER) {
+                      delivered.countDown();
+                      try {
+                        release.await(2, TimeUnit.MINUTES);
+                      } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                      }
+                    }
+                  })
+              .build();
+      long heapBefore = heapAfterGc();
+      int threadsBefore = THREADS.getThreadCount();
+      THREADS.resetPeakThreadCount();
+      AtomicReference<FleetResult> result = new AtomicReference<>();
+      long start = System.nanoTime();
+      Thread fleet = new Thread(() -> result.set(pipeline.onboardAll(refs)), "benchmark-fleet");
+      fleet.start();
+      boolean all = delivered.await(3, TimeUnit.MINUTES);
+      int threadsInFlight = THREADS.getThreadCount();
+      Map<String, Integer> groups = threadGroups();
+      long heapInFlight = heapAfterGc();
+      release.countDown();
+      fleet.join();
+      double seconds = (System.nanoTime() - start) / 1e9;
+      int failures = result.get().failures().size();
+      if (!all) {
+        System.out.println(
+            "  ! only " + (count - delivered.getCount()) + " runs were in flight together");
+      }
+      result.get().failures().stream().limit(3).forEach(f -> System.out.println("  failed: " + f));
+      InFlight held =
+          new InFlight(
+              count,
+              threadsBefore,
+              threadsInFlight,
+              THREADS.getPeakThreadCount(),
+              groups,
+              heapBefore,
+              heapInFlight,
+              seconds,
+              failures);
+      System.out.printf(
+          Locale.ROOT,
+          "  embedded x%d in flight: threads %d before, %d in flight (peak %d): %s; heap after GC"
+              + " %.1f MB before, %.1f MB in flight; %.1f s, failed %d%n",
+          count,
+          threadsBefore,
+          threadsInFlight,
+          held.peakThreads(),
+          groups,
+          heapBefore / 1e6,
+          heapInFlight / 1e6,
+          seconds,
+          failures);
+      return held;
+    }
+  }
+
+  /** Live threads by name, digits dropped: what kinds of threads there are, and how many. */
+  private static Map<String, Integer> threadGroups() {
+    Map<String, Integer> groups = new TreeMap<>();
+    for (ThreadInfo info : THREADS.getThreadInfo(THREADS.getAllThreadIds())) {
+      if (info != null) {
+        groups.merge(info.getThreadName().replaceAll("[0-9.:]+", "#"), 1, Integer::sum);
+      }
+    }
+    groups.values().removeIf(n -> n < 3); // the JVM's own and the benchmark's few
+    return groups;
+  }
+
+  private static long heapAfterGc() throws InterruptedException {
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+      Thread.sleep(100);
+    }
+    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+  }
+
+  private static void printSummary(List<Row> rows, InFlight held, int delay) {
+    System.out.println();
+    System.out.println(
+        "Summary: ms/VM wall; efficiency = replay time / sdk time; cpu = this JVM's CPU per VM"
+            + " (clients only; JIT compiler threads left out); rt = exchanges per VM after the login (relay; login = "
+            + rows.stream()
+                .filter(r -> r.logins() != null)
+                .findFirst()
+                .map(r -> String.format(Locale.ROOT, "%.1f", r.logins().exchangesPerVm()))
+                .orElse("-")
+            + " exchanges)");
+    System.out.printf(
+        Locale.ROOT,
+        "%-14s %4s %8s %8s %8s %6s %6s %8s %8s %6s %6s %6s %6s %7s %7s %6s%n",
+        "network",
+        "conc",
+        "old ms",
+        "sdk ms",
+        "replay",
+        "effic.",
+        "x old",
+        "sdk cpu",
+        "rep cpu",
+        "cpu x",
+        "rt sdk",
+        "rt rep",
+        "rt old",
+        "thr sdk",
+        "thr rep",
+        "fail");
+    for (Row r : rows) {
+      System.out.printf(
+          Locale.ROOT,
+          "%-14s %4d %8.1f %8.1f %8.1f %6.2f %6.2f %8.2f %8.2f %6.2f %6s %6s %6s %7d %7d %6d%n",
+          r.network().replace(" each way", ""),
+          r.concurrency(),
+          r.old().msPerVm(),
+          r.sdk().msPerVm(),
+          r.replay().msPerVm(),
+          r.replay().seconds() / r.sdk().seconds(),
+          r.old().seconds() / r.sdk().seconds(),
+          r.sdk().cpuPerVm(),
+          r.replay().cpuPerVm(),
+          r.sdk().cpuPerVm() / r.replay().cpuPerVm(),
+          afterLogin(r.sdk(), r.logins()),
+          afterLogin(r.replay(), r.logins()),
+          afterLogin(r.old(), r.logins()),
+          r.sdk().peakThreads(),
+          r.replay().peakThreads(),
+          r.old().failures() + r.sdk().failures() + r.replay().failures());
+    }
+    if (!rows.isEmpty()) {
+      Row first = rows.get(0);
+      System.out.printf(
+          Locale.ROOT,
+          "same work: %.0f bytes in %.1f chunks per VM over 1 channel (recorded from the sdk)%n",
+          first.bytesPerVm(),
+          first.chunksPerVm());
+    }
+    if (held != null) {
+      System.out.printf(
+          Locale.ROOT,
+          "in flight: %d VMs at concurrency %d (embedded MINA SSHD, other process): threads %d"
+              + " (%d before, +%d = %.2f per VM), peak %d; heap %.1f KB per VM in flight (after"
+              + " GC); %.1f s, failed %d%n",
+          held.count(),
+          held.count(),
+          held.threadsInFlight(),
+          held.threadsBefore(),
+          held.threadsInFlight() - held.threadsBefore(),
+          (double) (held.threadsInFlight() - held.threadsBefore()) / held.count(),
+          held.peakThreads(),
+          (held.heapInFlight() - held.heapBefore()) / 1024.0 / held.count(),
+          held.seconds(),
+          held.failures());
+    }
+  }
+
+  private static String afterLogin(Measure m, Measure logins) {
+    if (logins == null) {
+      return "-";
+    }
+    return String.format(Locale.ROOT, "%.1f", m.exchangesPerVm() - logins.exchangesPerVm());
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(root)) {
+      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(path);
+      }
+    }
+  }
+
+  /**
+   * An {@link EmbeddedVm} in a process of its own ({@link Forked}): argument the client's public
+   * key line; prints {@code PORT<tab>ROOT<tab>KNOWN_HOSTS_LINE}; ends at the end of its input.
+   */
+  public static final class VmServer {
+    private VmServer() {}
+
+    /** Serves until standard input ends. */
+    public static void main(String[] args) throws IOException {
+      try (EmbeddedVm vm = EmbeddedVm.builder().authorizedKey(args[0]).start()) {
+        System.out.println(vm.port() + "\t" + vm.root() + "\t" + vm.knownHostsLine());
+        System.out.flush();
+        BufferedReader in =
+            new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        for (String line; (line = in.readLine()) != null; ) {
+          System.out.println("ok");
+          System.out.flush();
+        }
+      }
+    }
+  }
+}
