@@ -68,6 +68,9 @@ public final class LimitBenchmark {
 
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
+  /** {@code -Dlimit.skipOld=true}: no old-tool rounds (for a profile of the SDK and the replay). */
+  private static final boolean SKIP_OLD = Boolean.getBoolean("limit.skipOld");
+
   private final Path dir;
   private final OpenSshServer sshd;
   private final Forked relay;
@@ -185,7 +188,10 @@ public final class LimitBenchmark {
 
   private Row compare(boolean delayed, int vms, int concurrency, Measure logins) throws Exception {
     String network = network(delayed);
-    Measure old = old(delayed, vms, concurrency, "old-c" + concurrency);
+    Measure old =
+        SKIP_OLD
+            ? new Measure(vms, 1, 0, 0, 0, 0, 0)
+            : old(delayed, vms, concurrency, "old-c" + concurrency);
     print(network, "old tool", concurrency, old);
     String round = "sdk-c" + concurrency;
     recorder.take();
@@ -245,7 +251,7 @@ public final class LimitBenchmark {
             return 0;
           });
     }
-    return measure(vms, delayed, tasks, concurrency);
+    return measure(vms, delayed, tasks, concurrency, "old-");
   }
 
   private Measure sdk(boolean delayed, int vms, int concurrency, String round) throws Exception {
@@ -266,7 +272,8 @@ public final class LimitBenchmark {
               }
               return result.failures().size();
             }),
-        1);
+        1,
+        "sdk-caller-");
   }
 
   private Measure replay(boolean delayed, List<Replay.Transcript> transcripts, int concurrency)
@@ -279,7 +286,7 @@ public final class LimitBenchmark {
             return 0;
           });
     }
-    return measure(transcripts.size(), delayed, tasks, concurrency);
+    return measure(transcripts.size(), delayed, tasks, concurrency, "replay-");
   }
 
   private static OnboardingPipeline.Builder pipeline(
@@ -300,16 +307,20 @@ public final class LimitBenchmark {
     for (int i = 0; i < vms; i++) {
       tasks.add(each);
     }
-    return measure(vms, delayed, tasks, concurrency);
+    return measure(vms, delayed, tasks, concurrency, "login-");
   }
 
   /**
    * Runs {@code tasks}, {@code concurrency} at a time, and measures the wall time, this JVM's CPU
    * time, the exchanges at the relay and the peak of live threads. A task returns its failures.
    */
-  private Measure measure(int vms, boolean delayed, List<Callable<Integer>> tasks, int concurrency)
+  private Measure measure(
+      int vms, boolean delayed, List<Callable<Integer>> tasks, int concurrency, String threadName)
       throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(concurrency);
+    java.util.concurrent.atomic.AtomicInteger threads = new java.util.concurrent.atomic.AtomicInteger();
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            concurrency, task -> new Thread(task, threadName + threads.incrementAndGet()));
     try {
       long exchanges = delayed ? exchanges() : 0;
       THREADS.resetPeakThreadCount();

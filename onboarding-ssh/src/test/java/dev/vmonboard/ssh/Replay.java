@@ -111,6 +111,12 @@ final class Replay {
       session.setConfig("enable_pubkey_auth_query", "no");
       session.setConfig("PreferredAuthentications", "publickey");
       session.setDaemonThread(true);
+      session.setThreadFactory(
+          task -> {
+            Thread thread = new Thread(task, "replay-session");
+            thread.setDaemon(true);
+            return thread;
+          });
       session.connect(10_000);
       try {
         for (Channel recorded : transcript.channels()) {
