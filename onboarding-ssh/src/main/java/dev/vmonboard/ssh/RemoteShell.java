@@ -133,7 +133,7 @@ final class RemoteShell implements AutoCloseable {
     try {
       try {
         if (tap != null) {
-          tap.chunkSent(chunk.clone(), end);
+          tap.chunkSent(chunk, end);
         }
         stdin.write(chunk);
         stdin.flush();

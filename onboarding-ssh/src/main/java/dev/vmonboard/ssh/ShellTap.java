@@ -20,8 +20,9 @@ interface ShellTap {
     void shellOpened(String command);
 
     /**
-     * {@code chunk} was written to the shell's standard input; its answer is complete with the
-     * line {@code END STATUS} whose {@code END} is {@code endMarker}.
+     * {@code chunk} was written to the shell's standard input (the array is the tap's to keep, never
+     * to change); its answer is complete with the line {@code END STATUS} whose {@code END} is
+     * {@code endMarker}.
      */
     void chunkSent(byte[] chunk, String endMarker);
   }

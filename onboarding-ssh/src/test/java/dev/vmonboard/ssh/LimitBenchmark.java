@@ -61,7 +61,8 @@ import java.util.stream.Stream;
  * concurrency {@code inFlight}: every run is held after its delivery until all are in flight, and
  * the threads and the heap (after a GC) are counted then.
  *
- * <p>Arguments: {@code [vms (40)] [delayMillis (25)] [concurrencies (1,16)] [inFlight (256)]}.
+ * <p>Arguments: {@code [vms (40)] [delayMillis (25)] [concurrencies (1,16)] [inFlight (256)]
+ * [warm-up VMs (240)]}.
  * Prints each round as it ends, then a summary table. Not a test: see the module README.
  */
 public final class LimitBenchmark {
@@ -70,6 +71,12 @@ public final class LimitBenchmark {
 
   /** {@code -Dlimit.skipOld=true}: no old-tool rounds (for a profile of the SDK and the replay). */
   private static final boolean SKIP_OLD = Boolean.getBoolean("limit.skipOld");
+
+  /**
+   * {@code -Dlimit.profile=true}: samples the SDK's run threads during its measured rounds and
+   * prints where they were ({@link ThreadSampler}).
+   */
+  private static final boolean PROFILE = Boolean.getBoolean("limit.profile");
 
   private final Path dir;
   private final OpenSshServer sshd;
@@ -112,6 +119,7 @@ public final class LimitBenchmark {
             .mapToInt(Integer::parseInt)
             .toArray();
     int inFlight = args.length > 3 ? Integer.parseInt(args[3]) : 256;
+    int warm = args.length > 4 ? Integer.parseInt(args[4]) : 240;
     Path dir = Files.createTempDirectory("vmonboard-limit-");
     TestKeys.Key key = TestKeys.ed25519(dir);
     System.out.printf(
@@ -127,10 +135,11 @@ public final class LimitBenchmark {
     List<Row> rows = new ArrayList<>();
     InFlight held = null;
     try {
+      warmPipeline(warm * 40);
       LimitBenchmark bench = new LimitBenchmark(dir, key, delay);
       try {
         for (boolean delayed : new boolean[] {false, true}) {
-          bench.warmUp(delayed);
+          bench.warmUp(delayed, warm);
           Measure logins = delayed ? bench.loginsOnly(vms) : null;
           for (int concurrency : concurrencies) {
             rows.add(bench.compare(delayed, vms, concurrency, logins));
@@ -148,6 +157,50 @@ public final class LimitBenchmark {
     printSummary(rows, held, delay);
   }
 
+  /**
+   * CPU time of the threads that run the VMs (the SDK's run threads, the replay's workers), read on
+   * those threads ({@link ThreadMXBean#getCurrentThreadCpuTime}): no JIT, no GC, no JSch reader
+   * threads. For the SDK, also per stage (from the pipeline's own stage events, on the run's
+   * thread) and, for both, the login's share.
+   */
+  private static final class RunCpu {
+    final java.util.concurrent.atomic.LongAdder total = new java.util.concurrent.atomic.LongAdder();
+    final java.util.concurrent.atomic.LongAdder login = new java.util.concurrent.atomic.LongAdder();
+    final Map<Stage, java.util.concurrent.atomic.LongAdder> stages =
+        new java.util.concurrent.ConcurrentHashMap<>();
+    private final ThreadLocal<long[]> started = ThreadLocal.withInitial(() -> new long[2]);
+
+    /** A listener that counts each run's thread CPU from its first stage to its end. */
+    dev.vmonboard.core.OnboardingListener listener() {
+      return event -> {
+        long now = THREADS.getCurrentThreadCpuTime();
+        long[] at = started.get();
+        if (event instanceof OnboardingEvent.StageStarted s) {
+          if (s.stage() == Stage.RESOLVE) {
+            at[0] = now;
+          }
+          at[1] = now;
+        } else if (event instanceof OnboardingEvent.StageSucceeded s) {
+          stages.computeIfAbsent(s.stage(), k -> new java.util.concurrent.atomic.LongAdder())
+              .add(now - at[1]);
+        } else if (event instanceof OnboardingEvent.WorkloadFinished) {
+          total.add(now - at[0]);
+        }
+      };
+    }
+
+    String stagesPerVm(int vms) {
+      StringBuilder line = new StringBuilder();
+      for (Map.Entry<Stage, java.util.concurrent.atomic.LongAdder> e :
+          new TreeMap<>(stages).entrySet()) {
+        line.append(
+            String.format(
+                Locale.ROOT, " %s %.2f", e.getKey(), e.getValue().sum() / 1e6 / vms));
+      }
+      return line.toString().strip();
+    }
+  }
+
   /** One measured round of one pattern. */
   private record Measure(
       int vms,
@@ -156,7 +209,21 @@ public final class LimitBenchmark {
       double jitMillis,
       long exchanges,
       int peakThreads,
-      int failures) {
+      int failures,
+      RunCpu runCpu) {
+    Measure with(RunCpu cpu) {
+      return new Measure(vms, seconds, cpuMillis, jitMillis, exchanges, peakThreads, failures, cpu);
+    }
+
+    /** CPU per VM of the threads that ran the VMs; NaN if not measured. */
+    double runCpuPerVm() {
+      return runCpu == null ? Double.NaN : runCpu.total.sum() / 1e6 / vms;
+    }
+
+    double loginCpuPerVm() {
+      return runCpu == null ? Double.NaN : runCpu.login.sum() / 1e6 / vms;
+    }
+
     double msPerVm() {
       return seconds * 1000 / vms;
     }
@@ -190,12 +257,20 @@ public final class LimitBenchmark {
     String network = network(delayed);
     Measure old =
         SKIP_OLD
-            ? new Measure(vms, 1, 0, 0, 0, 0, 0)
+            ? new Measure(vms, 1, 0, 0, 0, 0, 0, null)
             : old(delayed, vms, concurrency, "old-c" + concurrency);
     print(network, "old tool", concurrency, old);
     String round = "sdk-c" + concurrency;
     recorder.take();
-    Measure sdk = sdk(delayed, vms, concurrency, round);
+    ThreadSampler profile = PROFILE ? new ThreadSampler("vmonboard-fleet-") : null;
+    Measure sdk;
+    try {
+      sdk = sdk(delayed, vms, concurrency, round);
+    } finally {
+      if (profile != null) {
+        profile.close();
+      }
+    }
     List<Replay.Transcript> transcripts = recorder.take();
     print(network, "sdk (onboardAll)", concurrency, sdk);
     wipe(round, delayed);
@@ -210,31 +285,76 @@ public final class LimitBenchmark {
     return new Row(network, concurrency, old, sdk, replay, logins, bytes, chunks);
   }
 
-  /** A few VMs through every pattern, unmeasured: the JIT and sshd warm up. */
-  private void warmUp(boolean delayed) throws Exception {
-    for (int i = 0; i < 2; i++) {
+  /**
+   * VMs through every pattern, unmeasured, so that the rounds measure a warm JVM: {@code warm} VMs
+   * (at concurrency 16) for the SDK and the replay on loopback, where they go fast, before anything
+   * else (the SDK runs far more of its own Java code per VM than the bare client, which the JIT
+   * compiles only after some thousands of calls), and a few more on each network.
+   */
+  private void warmUp(boolean delayed, int warm) throws Exception {
+    int rounds = delayed ? 1 : Math.max(1, warm / 30);
+    for (int i = 0; i < rounds; i++) {
       String round = "warm" + i;
-      old(delayed, 4, 4, "old-" + round);
+      int vms = delayed ? 8 : Math.min(30, warm);
+      if (i == 0) {
+        old(delayed, 4, 4, "old-" + round);
+        wipe("old-" + round, delayed);
+      }
       recorder.take();
-      sdk(delayed, 8, 4, round);
+      sdk(delayed, vms, Math.min(16, vms), round);
       List<Replay.Transcript> transcripts = recorder.take();
       wipe(round, delayed);
-      replay(delayed, transcripts, 4);
+      replay(delayed, transcripts, Math.min(16, vms));
       wipe(round, delayed);
-      wipe("old-" + round, delayed);
     }
   }
 
+  /**
+   * {@code count} workloads through the pipeline with in-memory stages and the real bundle factory
+   * (no SSH): what the SDK's own Java code runs per VM gets compiled as it is in a JVM that has
+   * onboarded a fleet, which SSH rounds alone would take far longer to do.
+   */
+  private static void warmPipeline(int count) {
+    dev.vmonboard.core.testing.InMemoryStages stages =
+        dev.vmonboard.core.testing.InMemoryStages.create();
+    List<WorkloadRef> refs = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      Workload w = BenchmarkSetup.workload("warm-" + i, 22, Path.of("/etc/istio-proxy-" + i));
+      stages.registrar().add(w);
+      refs.add(w.ref());
+    }
+    long start = System.nanoTime();
+    FleetResult result =
+        stages
+            .pipelineBuilder(ContainerBundleFactory.create(), BenchmarkSetup.mesh())
+            .concurrency(16)
+            .build()
+            .onboardAll(refs);
+    System.out.printf(
+        Locale.ROOT,
+        "  warm-up: %d workloads through the pipeline with in-memory stages in %.1f s (%d failed)%n",
+        count,
+        (System.nanoTime() - start) / 1e9,
+        result.failures().size());
+  }
+
   private Measure loginsOnly(int count) throws Exception {
+    RunCpu cpu = new RunCpu();
     Measure m =
         measure(
-            count,
-            true,
-            () -> {
-              connector.connect("127.0.0.1", relayPort, null).close();
-              return 0;
-            },
-            1);
+                count,
+                true,
+                () -> {
+                  long before = THREADS.getCurrentThreadCpuTime();
+                  SshConnection c = connector.connect("127.0.0.1", relayPort, null);
+                  long login = THREADS.getCurrentThreadCpuTime() - before;
+                  cpu.login.add(login);
+                  cpu.total.add(login);
+                  c.close();
+                  return 0;
+                },
+                1)
+            .with(cpu);
     print(network(true), "login only", 1, m);
     return m;
   }
@@ -260,7 +380,9 @@ public final class LimitBenchmark {
     InMemoryRegistrar registrar = new InMemoryRegistrar();
     workloads.forEach(registrar::add);
     List<WorkloadRef> refs = workloads.stream().map(Workload::ref).toList();
-    OnboardingPipeline pipeline = pipeline(registrar, connector, concurrency).build();
+    RunCpu cpu = new RunCpu();
+    OnboardingPipeline pipeline =
+        pipeline(registrar, connector, concurrency).listener(cpu.listener()).build();
     return measure(
         vms,
         delayed,
@@ -272,21 +394,25 @@ public final class LimitBenchmark {
               }
               return result.failures().size();
             }),
-        1,
-        "sdk-caller-");
+            1,
+            "sdk-caller-")
+        .with(cpu);
   }
 
   private Measure replay(boolean delayed, List<Replay.Transcript> transcripts, int concurrency)
       throws Exception {
+    RunCpu cpu = new RunCpu();
     List<Callable<Integer>> tasks = new ArrayList<>();
     for (Replay.Transcript transcript : transcripts) {
       tasks.add(
           () -> {
-            bare.replay(transcript);
+            long before = THREADS.getCurrentThreadCpuTime();
+            cpu.login.add(bare.replay(transcript));
+            cpu.total.add(THREADS.getCurrentThreadCpuTime() - before);
             return 0;
           });
     }
-    return measure(transcripts.size(), delayed, tasks, concurrency, "replay-");
+    return measure(transcripts.size(), delayed, tasks, concurrency, "replay-").with(cpu);
   }
 
   private static OnboardingPipeline.Builder pipeline(
@@ -346,7 +472,7 @@ public final class LimitBenchmark {
       int peak = THREADS.getPeakThreadCount();
       Thread.sleep(2L * delay + 50); // the relay sees the last disconnects
       long seen = delayed ? exchanges() - exchanges : 0;
-      return new Measure(vms, seconds, cpuMillis, jitMillis, seen, peak, failures);
+      return new Measure(vms, seconds, cpuMillis, jitMillis, seen, peak, failures, null);
     } finally {
       pool.shutdown();
     }
@@ -425,17 +551,22 @@ public final class LimitBenchmark {
   private static void print(String network, String pattern, int concurrency, Measure m) {
     System.out.printf(
         Locale.ROOT,
-        "  %-16s %-20s c=%-3d %7.1f ms/VM  cpu %6.2f ms/VM (+jit %5.2f)  exchanges %5.1f/VM"
-            + "  peak threads %4d  failed %d%n",
+        "  %-16s %-20s c=%-3d %7.1f ms/VM  cpu %6.2f ms/VM (+jit %5.2f; on the VMs' threads %5.2f,"
+            + " login %5.2f)  exchanges %5.1f/VM  peak threads %4d  failed %d%n",
         network,
         pattern,
         concurrency,
         m.msPerVm(),
         m.cpuPerVm(),
         m.jitPerVm(),
+        m.runCpuPerVm(),
+        m.loginCpuPerVm(),
         m.exchangesPerVm(),
         m.peakThreads(),
         m.failures());
+    if (m.runCpu() != null && !m.runCpu().stages.isEmpty()) {
+      System.out.println("    per stage, ms/VM on the run's thread: " + m.runCpu().stagesPerVm(m.vms()));
+    }
   }
 
   /** Threads and heap with every run of a fleet of {@code count} in flight at once. */
@@ -563,7 +694,8 @@ public final class LimitBenchmark {
     System.out.println();
     System.out.println(
         "Summary: ms/VM wall; efficiency = replay time / sdk time; cpu = this JVM's CPU per VM"
-            + " (clients only; JIT compiler threads left out); rt = exchanges per VM after the login (relay; login = "
+            + " (clients only; JIT compiler threads left out), thr = CPU per VM of the threads that"
+            + " ran the VMs (no JIT, GC or JSch reader threads); rt = exchanges per VM after the login (relay; login = "
             + rows.stream()
                 .filter(r -> r.logins() != null)
                 .findFirst()
@@ -572,7 +704,7 @@ public final class LimitBenchmark {
             + " exchanges)");
     System.out.printf(
         Locale.ROOT,
-        "%-14s %4s %8s %8s %8s %6s %6s %8s %8s %6s %6s %6s %6s %7s %7s %6s%n",
+        "%-14s %4s %8s %8s %8s %6s %6s %8s %8s %6s %8s %8s %6s %6s %6s %6s %7s %7s %6s%n",
         "network",
         "conc",
         "old ms",
@@ -583,6 +715,9 @@ public final class LimitBenchmark {
         "sdk cpu",
         "rep cpu",
         "cpu x",
+        "sdk thr",
+        "rep thr",
+        "thr x",
         "rt sdk",
         "rt rep",
         "rt old",
@@ -592,7 +727,8 @@ public final class LimitBenchmark {
     for (Row r : rows) {
       System.out.printf(
           Locale.ROOT,
-          "%-14s %4d %8.1f %8.1f %8.1f %6.2f %6.2f %8.2f %8.2f %6.2f %6s %6s %6s %7d %7d %6d%n",
+          "%-14s %4d %8.1f %8.1f %8.1f %6.2f %6.2f %8.2f %8.2f %6.2f %8.2f %8.2f %6.2f %6s %6s %6s"
+              + " %7d %7d %6d%n",
           r.network().replace(" each way", ""),
           r.concurrency(),
           r.old().msPerVm(),
@@ -603,6 +739,9 @@ public final class LimitBenchmark {
           r.sdk().cpuPerVm(),
           r.replay().cpuPerVm(),
           r.sdk().cpuPerVm() / r.replay().cpuPerVm(),
+          r.sdk().runCpuPerVm(),
+          r.replay().runCpuPerVm(),
+          r.sdk().runCpuPerVm() / r.replay().runCpuPerVm(),
           afterLogin(r.sdk(), r.logins()),
           afterLogin(r.replay(), r.logins()),
           afterLogin(r.old(), r.logins()),

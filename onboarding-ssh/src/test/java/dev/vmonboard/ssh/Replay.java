@@ -102,8 +102,12 @@ final class Replay {
       jsch.setKnownHosts(new ByteArrayInputStream(Files.readAllBytes(knownHosts)));
     }
 
-    /** Sends what {@code transcript} recorded, over one new connection, and waits for every answer. */
-    void replay(Transcript transcript) throws JSchException, IOException, InterruptedException {
+    /**
+     * Sends what {@code transcript} recorded, over one new connection, and waits for every answer.
+     * Returns the CPU time this thread spent logging in, in nanoseconds.
+     */
+    long replay(Transcript transcript) throws JSchException, IOException, InterruptedException {
+      long cpu = CPU.getCurrentThreadCpuTime();
       Session session = jsch.getSession(transcript.user(), transcript.host(), transcript.port());
       session.setConfig("StrictHostKeyChecking", "yes");
       KeyExchanges.configure(session);
@@ -118,6 +122,7 @@ final class Replay {
             return thread;
           });
       session.connect(10_000);
+      long login = CPU.getCurrentThreadCpuTime() - cpu;
       try {
         for (Channel recorded : transcript.channels()) {
           ChannelExec channel = (ChannelExec) session.openChannel("exec");
@@ -140,8 +145,12 @@ final class Replay {
       } finally {
         session.disconnect();
       }
+      return login;
     }
   }
+
+  private static final java.lang.management.ThreadMXBean CPU =
+      java.lang.management.ManagementFactory.getThreadMXBean();
 
   /** Collects a channel's output until a chunk's end line has arrived. */
   private static final class Answer extends OutputStream {
