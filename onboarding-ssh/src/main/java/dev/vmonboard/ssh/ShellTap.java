@@ -2,8 +2,8 @@ package dev.vmonboard.ssh;
 
 /**
  * Sees what a connection's shells are sent, for the benchmark that replays a run's exact bytes with
- * a bare client ({@code LimitBenchmark}) and the test of that replay. Not for production use: a
- * tap sees tokens. {@link SshConnector#tap} installs one; none is installed by default.
+ * a bare client ({@code LimitBenchmark}) and the test of that replay. Not for production use: a tap
+ * sees tokens. {@link SshConnector#tap} installs one; none is installed by default.
  */
 interface ShellTap {
 
@@ -20,9 +20,9 @@ interface ShellTap {
     void shellOpened(String command);
 
     /**
-     * {@code chunk} was written to the shell's standard input (the array is the tap's to keep, never
-     * to change); its answer is complete with the line {@code END STATUS} whose {@code END} is
-     * {@code endMarker}.
+     * {@code chunk} was written to the shell's standard input (the array is the tap's to keep,
+     * never to change); its answer is complete with the line {@code END STATUS} whose {@code END}
+     * is {@code endMarker}.
      */
     void chunkSent(byte[] chunk, String endMarker);
   }

@@ -38,7 +38,9 @@ final class Forked implements AutoCloseable {
     }
   }
 
-  /** Starts {@code mainClass} with {@code args} on this JVM's class path; waits for its first line. */
+  /**
+   * Starts {@code mainClass} with {@code args} on this JVM's class path; waits for its first line.
+   */
   static Forked start(Class<?> mainClass, String... args) throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());

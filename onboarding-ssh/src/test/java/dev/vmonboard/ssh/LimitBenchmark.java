@@ -50,8 +50,8 @@ import java.util.stream.Stream;
  * <ul>
  *   <li><b>old</b>: the old tool's pattern ({@link OldTool}: one connection, seven channels);
  *   <li><b>sdk</b>: {@code OnboardingPipeline.onboardAll} with {@link SshTransport} and {@link
- *       ContainerProxyLauncher} (in-memory registrar and token issuer, the real bundle factory);
- *       a {@link ShellTap} records every byte it sends to every VM;
+ *       ContainerProxyLauncher} (in-memory registrar and token issuer, the real bundle factory); a
+ *       {@link ShellTap} records every byte it sends to every VM;
  *   <li><b>replay</b>: the VMs wiped back to their state before the SDK's round, then the recorded
  *       bytes sent again by a bare JSch client ({@link Replay}): one connection and one channel per
  *       VM, no pipeline, no events; the limit of the same work.
@@ -62,8 +62,8 @@ import java.util.stream.Stream;
  * the threads and the heap (after a GC) are counted then.
  *
  * <p>Arguments: {@code [vms (40)] [delayMillis (25)] [concurrencies (1,16)] [inFlight (256)]
- * [warm-up VMs (240)]}.
- * Prints each round as it ends, then a summary table. Not a test: see the module README.
+ * [warm-up VMs (240)]}. Prints each round as it ends, then a summary table. Not a test: see the
+ * module README.
  */
 public final class LimitBenchmark {
 
@@ -183,7 +183,8 @@ public final class LimitBenchmark {
           }
           at[1] = now;
         } else if (event instanceof OnboardingEvent.StageSucceeded s) {
-          stages.computeIfAbsent(s.stage(), k -> new java.util.concurrent.atomic.LongAdder())
+          stages
+              .computeIfAbsent(s.stage(), k -> new java.util.concurrent.atomic.LongAdder())
               .add(now - at[1]);
         } else if (event instanceof OnboardingEvent.WorkloadFinished) {
           total.add(now - at[0]);
@@ -196,8 +197,7 @@ public final class LimitBenchmark {
       for (Map.Entry<Stage, java.util.concurrent.atomic.LongAdder> e :
           new TreeMap<>(stages).entrySet()) {
         line.append(
-            String.format(
-                Locale.ROOT, " %s %.2f", e.getKey(), e.getValue().sum() / 1e6 / vms));
+            String.format(Locale.ROOT, " %s %.2f", e.getKey(), e.getValue().sum() / 1e6 / vms));
       }
       return line.toString().strip();
     }
@@ -222,7 +222,9 @@ public final class LimitBenchmark {
       return runCpu == null ? Double.NaN : runCpu.total.sum() / 1e6 / vms;
     }
 
-    /** The login's share of {@link #runCpuPerVm}; NaN where not measured (the SDK's is in DELIVER). */
+    /**
+     * The login's share of {@link #runCpuPerVm}; NaN where not measured (the SDK's is in DELIVER).
+     */
     double loginCpuPerVm() {
       return runCpu == null || runCpu.login.sum() == 0
           ? Double.NaN
@@ -389,16 +391,16 @@ public final class LimitBenchmark {
     OnboardingPipeline pipeline =
         pipeline(registrar, connector, concurrency).listener(cpu.listener()).build();
     return measure(
-        vms,
-        delayed,
-        List.of(
-            () -> {
-              FleetResult result = pipeline.onboardAll(refs);
-              for (OnboardingResult failed : result.failures()) {
-                System.out.println("  failed: " + failed);
-              }
-              return result.failures().size();
-            }),
+            vms,
+            delayed,
+            List.of(
+                () -> {
+                  FleetResult result = pipeline.onboardAll(refs);
+                  for (OnboardingResult failed : result.failures()) {
+                    System.out.println("  failed: " + failed);
+                  }
+                  return result.failures().size();
+                }),
             1,
             "sdk-caller-")
         .with(cpu);
@@ -448,7 +450,8 @@ public final class LimitBenchmark {
   private Measure measure(
       int vms, boolean delayed, List<Callable<Integer>> tasks, int concurrency, String threadName)
       throws Exception {
-    java.util.concurrent.atomic.AtomicInteger threads = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger threads =
+        new java.util.concurrent.atomic.AtomicInteger();
     ExecutorService pool =
         Executors.newFixedThreadPool(
             concurrency, task -> new Thread(task, threadName + threads.incrementAndGet()));
@@ -570,7 +573,8 @@ public final class LimitBenchmark {
         m.peakThreads(),
         m.failures());
     if (m.runCpu() != null && !m.runCpu().stages.isEmpty()) {
-      System.out.println("    per stage, ms/VM on the run's thread: " + m.runCpu().stagesPerVm(m.vms()));
+      System.out.println(
+          "    per stage, ms/VM on the run's thread: " + m.runCpu().stagesPerVm(m.vms()));
     }
   }
 
@@ -614,7 +618,8 @@ public final class LimitBenchmark {
         refs.add(w.ref());
       }
       CountDownLatch arrived = new CountDownLatch(count);
-      java.util.concurrent.atomic.AtomicInteger held = new java.util.concurrent.atomic.AtomicInteger();
+      java.util.concurrent.atomic.AtomicInteger held =
+          new java.util.concurrent.atomic.AtomicInteger();
       java.util.Set<WorkloadRef> counted = java.util.concurrent.ConcurrentHashMap.newKeySet();
       CountDownLatch release = new CountDownLatch(1);
       OnboardingPipeline pipeline =

@@ -18,10 +18,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * The limit of the SDK's remote work: records, through a {@link ShellTap}, exactly what the SDK
  * sent to each VM (the shell command of every channel and every chunk written to it, whatever the
- * scripts are), and sends the same bytes again with a bare JSch client: one connection per
- * recorded connection, the recorded channels in order, each chunk written as soon as the previous
- * one's answer is complete. No pipeline, no cluster, no events, no parsing beyond finding the end
- * of each answer.
+ * scripts are), and sends the same bytes again with a bare JSch client: one connection per recorded
+ * connection, the recorded channels in order, each chunk written as soon as the previous one's
+ * answer is complete. No pipeline, no cluster, no events, no parsing beyond finding the end of each
+ * answer.
  *
  * <p>The bare client logs in with the same algorithms and the same authentication exchanges as the
  * SDK (the same key exchange list, the key offered signed, no "none" request), so that both do the
@@ -53,7 +53,9 @@ final class Replay {
     }
   }
 
-  /** A {@link ShellTap} that keeps a transcript of every connection opened while it is installed. */
+  /**
+   * A {@link ShellTap} that keeps a transcript of every connection opened while it is installed.
+   */
   static final class Recorder implements ShellTap {
     private final List<Transcript> transcripts = Collections.synchronizedList(new ArrayList<>());
 
