@@ -52,16 +52,21 @@ final class FleetRun {
             new LinkedBlockingQueue<>(),
             StageRunner.daemonThreads("vmonboard-fleet-"));
     List<WorkloadRun> runs = new ArrayList<>(refs.size());
+    // A run's progress event is emitted by a dependent of its result: waiting for the results
+    // alone could return before the last event was emitted (a dependent runs after the result is
+    // set, and allOf's may run first), so the fleet waits for these.
+    List<CompletableFuture<Void>> reported = new ArrayList<>(refs.size());
     try {
       for (WorkloadRef ref : refs) {
         WorkloadRun run = newRun.apply(ref).whenAbandoned(() -> lend(workers));
-        run.finished()
-            .thenAccept(
-                result -> {
-                  if (run.started()) {
-                    progress(result);
-                  }
-                });
+        reported.add(
+            run.finished()
+                .thenAccept(
+                    result -> {
+                      if (run.started()) {
+                        progress(result);
+                      }
+                    }));
         runs.add(run);
         workers.execute(
             () -> {
@@ -73,9 +78,7 @@ final class FleetRun {
       }
       boolean cancelled = false;
       try {
-        CompletableFuture.allOf(
-                runs.stream().map(WorkloadRun::finished).toArray(CompletableFuture[]::new))
-            .get();
+        CompletableFuture.allOf(reported.toArray(CompletableFuture[]::new)).get();
       } catch (InterruptedException e) {
         cancelled = true;
         for (WorkloadRun run : runs) {

@@ -1,7 +1,6 @@
 package dev.vmonboard.core;
 
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * The one way to build a POSIX shell command from values.
@@ -13,7 +12,8 @@ import java.util.regex.Pattern;
  */
 public final class Shell {
 
-  private static final Pattern SAFE_WORD = Pattern.compile("[A-Za-z0-9_@%+=:,./-]+");
+  /** The characters of a word that needs no quotes (besides ASCII letters and digits). */
+  private static final String SAFE_PUNCTUATION = "_@%+=:,./-";
 
   private Shell() {}
 
@@ -26,10 +26,33 @@ public final class Shell {
     if (value.indexOf('\0') >= 0) {
       throw new IllegalArgumentException("a NUL byte cannot be passed to a shell");
     }
-    if (!value.isEmpty() && SAFE_WORD.matcher(value).matches()) {
+    if (isSafeWord(value)) {
       return value;
     }
     return "'" + value.replace("'", "'\\''") + "'";
+  }
+
+  /**
+   * Whether {@code value} is a non-empty word of ASCII letters, digits and {@code _@%+=:,./-} only.
+   * A loop rather than a regular expression: the SDK quotes every line of every file it delivers,
+   * and a matcher per call was a visible share of a fleet run's allocation.
+   */
+  private static boolean isSafeWord(String value) {
+    if (value.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      boolean safe =
+          (c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9')
+              || SAFE_PUNCTUATION.indexOf(c) >= 0;
+      if (!safe) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Quotes every word and joins them with single spaces into one command line. */

@@ -59,6 +59,7 @@ final class RemoteShell implements AutoCloseable {
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final int MAX_OUTPUT = 4 << 20;
   private static final int STDERR_TAIL = 8 << 10;
+  private static final String COMMAND = "sh";
   private static final ScheduledExecutorService WATCHDOG =
       Executors.newSingleThreadScheduledExecutor(
           task -> {
@@ -73,13 +74,16 @@ final class RemoteShell implements AutoCloseable {
   private final Answers answers = new Answers(MAX_OUTPUT);
   private final Answers shellErrors = new Answers(STDERR_TAIL);
   private final String where;
+  private final ShellTap.Connection tap;
   private volatile boolean broken;
 
-  private RemoteShell(Session session, String where) throws JSchException, IOException {
+  private RemoteShell(Session session, String where, ShellTap.Connection tap)
+      throws JSchException, IOException {
     this.session = session;
     this.where = where;
+    this.tap = tap;
     this.channel = (ChannelExec) session.openChannel("exec");
-    channel.setCommand("sh");
+    channel.setCommand(COMMAND);
     channel.setOutputStream(answers, false);
     channel.setErrStream(shellErrors, false);
     this.stdin = channel.getOutputStream();
@@ -90,10 +94,14 @@ final class RemoteShell implements AutoCloseable {
    * not for its answer to the exec request (JSch asks for none when given no timeout): the first
    * chunk follows the request at once, and a shell that cannot start shows as a closed channel.
    */
-  static RemoteShell open(Session session, String where) throws JSchException, IOException {
+  static RemoteShell open(Session session, String where, ShellTap.Connection tap)
+      throws JSchException, IOException {
     long start = System.nanoTime();
-    RemoteShell shell = new RemoteShell(session, where);
+    RemoteShell shell = new RemoteShell(session, where, tap);
     shell.channel.connect(0);
+    if (tap != null) {
+      tap.shellOpened(COMMAND);
+    }
     LOG.debug("shell on {} opened in {} ms", where, (System.nanoTime() - start) / 1_000_000);
     return shell;
   }
@@ -124,6 +132,9 @@ final class RemoteShell implements AutoCloseable {
     byte[] answer;
     try {
       try {
+        if (tap != null) {
+          tap.chunkSent(chunk, end);
+        }
         stdin.write(chunk);
         stdin.flush();
       } catch (IOException e) {

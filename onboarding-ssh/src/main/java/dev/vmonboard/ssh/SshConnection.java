@@ -9,6 +9,9 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -34,11 +37,13 @@ final class SshConnection implements AutoCloseable {
   private final String where;
   private final AtomicInteger channels = new AtomicInteger();
   private final AtomicLong allChannels;
+  private final ShellTap.Connection tap;
 
-  SshConnection(Session session, String where, AtomicLong allChannels) {
+  SshConnection(Session session, String where, AtomicLong allChannels, ShellTap.Connection tap) {
     this.session = session;
     this.where = where;
     this.allChannels = allChannels;
+    this.tap = tap;
   }
 
   /** {@code user@host:port}, for messages. */
@@ -68,7 +73,7 @@ final class SshConnection implements AutoCloseable {
     Capture out = new Capture(MAX_STDOUT, false);
     Capture err = new Capture(STDERR_TAIL, true);
     ChannelExec channel;
-    Thread nudge = null;
+    Nudge nudge = null;
     try {
       channel = (ChannelExec) session.openChannel("exec");
       if (opened() == 0) {
@@ -159,9 +164,9 @@ final class SshConnection implements AutoCloseable {
    * @throws SshException if the channel does not open (transient)
    */
   RemoteShell openShell(String what) throws SshException {
-    Thread nudge = opened() == 0 ? nudge() : null;
+    Nudge nudge = opened() == 0 ? nudge() : null;
     try {
-      return RemoteShell.open(session, where);
+      return RemoteShell.open(session, where, tap);
     } catch (JSchException | IOException e) {
       throw new SshException(
           where,
@@ -187,27 +192,62 @@ final class SshConnection implements AutoCloseable {
    * delays its ACK, and Nagle's algorithm on the server then holds the reply to the channel open
    * until that ACK. A few SSH_MSG_IGNORE packets while the channel opens make the client send, and
    * so ACK, at once: after 2, 6, 14, 30, 62 and 126 ms (the message arrives half a round trip after
-   * the login), fewer the sooner the channel opens; each costs both ends a little CPU.
+   * the login), fewer the sooner the channel opens; each costs both ends a little CPU. They are
+   * sent by one timer thread shared by all connections, not a thread of their own each.
    */
-  private Thread nudge() {
-    Thread thread =
-        new Thread(
-            () -> {
-              try {
-                for (int wait = 2; wait <= 64; wait *= 2) {
-                  Thread.sleep(wait);
-                  session.sendIgnore();
-                }
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              } catch (Exception e) {
-                LOG.debug("could not send an SSH_MSG_IGNORE to {}: {}", where, e.toString());
-              }
-            },
-            "vmonboard-ssh-nudge");
-    thread.setDaemon(true);
-    thread.start();
-    return thread;
+  private Nudge nudge() {
+    Nudge nudge = new Nudge(session, where);
+    nudge.next(2);
+    return nudge;
+  }
+
+  /** The SSH_MSG_IGNOREs of one channel opening; {@link #interrupt} ends them. */
+  private static final class Nudge {
+    private static final ScheduledExecutorService TIMER =
+        Executors.newSingleThreadScheduledExecutor(
+            task -> {
+              Thread thread = new Thread(task, "vmonboard-ssh-nudge");
+              thread.setDaemon(true);
+              return thread;
+            });
+
+    private final Session session;
+    private final String where;
+    private ScheduledFuture<?> pending;
+    private boolean ended;
+
+    Nudge(Session session, String where) {
+      this.session = session;
+      this.where = where;
+    }
+
+    private synchronized void next(int waitMillis) {
+      if (!ended && waitMillis <= 64) {
+        pending = TIMER.schedule(() -> send(waitMillis), waitMillis, TimeUnit.MILLISECONDS);
+      }
+    }
+
+    private void send(int waited) {
+      synchronized (this) {
+        if (ended) {
+          return;
+        }
+      }
+      try {
+        session.sendIgnore();
+      } catch (Exception e) {
+        LOG.debug("could not send an SSH_MSG_IGNORE to {}: {}", where, e.toString());
+        return;
+      }
+      next(waited * 2);
+    }
+
+    synchronized void interrupt() {
+      ended = true;
+      if (pending != null) {
+        pending.cancel(false);
+      }
+    }
   }
 
   private static String tail(Capture err) {

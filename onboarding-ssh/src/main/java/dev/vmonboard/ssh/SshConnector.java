@@ -62,6 +62,7 @@ public final class SshConnector {
   private final Map<String, Identity> loadedKeys = new ConcurrentHashMap<>();
   private final AtomicLong connections = new AtomicLong();
   private final AtomicLong channels = new AtomicLong();
+  private volatile ShellTap tap;
 
   private SshConnector(Builder b) {
     this.defaultUser = b.user;
@@ -231,7 +232,13 @@ public final class SshConnector {
       throw connectFailure(where, keys, verifier, e);
     }
     connections.incrementAndGet();
-    return new SshConnection(session, where, channels);
+    ShellTap t = tap;
+    return new SshConnection(session, where, channels, t == null ? null : t.connected(where));
+  }
+
+  /** Lets {@code tap} see what the shells of the connections opened from now on are sent. */
+  void tap(ShellTap tap) {
+    this.tap = tap;
   }
 
   /** How many connections this connector has opened (tests and benchmarks count them). */

@@ -16,6 +16,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * A user-space TCP relay on loopback for tests and the benchmark (this kernel has no netem): it
  * forwards to a target port, optionally delays every chunk by a fixed time in each direction, and
  * can cut a connection after a number of bytes from the client.
+ *
+ * <p>It counts exchanges: the times a client starts sending again after the server has spoken (or
+ * first). For a request-response protocol that is its round trips, each of which costs the delay
+ * twice. {@link #main} runs one in a process of its own, so that its threads' CPU is not the
+ * benchmark's.
  */
 final class TcpRelay implements AutoCloseable {
 
@@ -24,6 +29,7 @@ final class TcpRelay implements AutoCloseable {
   private final long delayNanos;
   private final long cutAfterBytes;
   private final AtomicInteger connections = new AtomicInteger();
+  private final AtomicLong exchanges = new AtomicLong();
   private volatile boolean closed;
 
   private TcpRelay(int targetPort, long delayMillis, long cutAfterBytes) throws IOException {
@@ -54,6 +60,11 @@ final class TcpRelay implements AutoCloseable {
     return connections.get();
   }
 
+  /** Exchanges over all connections so far: see the class comment. */
+  long exchanges() {
+    return exchanges.get();
+  }
+
   private void accept() {
     while (!closed) {
       try {
@@ -64,8 +75,9 @@ final class TcpRelay implements AutoCloseable {
         client.setTcpNoDelay(true);
         upstream.setTcpNoDelay(true);
         AtomicLong sent = new AtomicLong();
-        pump(client, upstream, sent, cutAfterBytes);
-        pump(upstream, client, new AtomicLong(), Long.MAX_VALUE);
+        Turns turns = new Turns();
+        pump(client, upstream, sent, cutAfterBytes, () -> turns.arrived(true));
+        pump(upstream, client, new AtomicLong(), Long.MAX_VALUE, () -> turns.arrived(false));
       } catch (IOException e) {
         if (!closed) {
           continue;
@@ -74,7 +86,19 @@ final class TcpRelay implements AutoCloseable {
     }
   }
 
-  private void pump(Socket from, Socket to, AtomicLong counter, long limit) {
+  /** Who spoke last on one connection. */
+  private final class Turns {
+    private boolean clientSpokeLast;
+
+    synchronized void arrived(boolean fromClient) {
+      if (fromClient && !clientSpokeLast) {
+        exchanges.incrementAndGet();
+      }
+      clientSpokeLast = fromClient;
+    }
+  }
+
+  private void pump(Socket from, Socket to, AtomicLong counter, long limit, Runnable arrived) {
     LinkedBlockingQueue<Chunk> queue = new LinkedBlockingQueue<>();
     Thread reader =
         new Thread(
@@ -85,6 +109,7 @@ final class TcpRelay implements AutoCloseable {
                   if (counter.addAndGet(n) > limit) {
                     break;
                   }
+                  arrived.run();
                   queue.add(new Chunk(java.util.Arrays.copyOf(buffer, n), delayNanos));
                 }
               } catch (IOException e) {
@@ -122,6 +147,25 @@ final class TcpRelay implements AutoCloseable {
       s.close();
     } catch (IOException e) {
       // nothing to do
+    }
+  }
+
+  /**
+   * Runs a delaying relay in this process ({@link Forked}): arguments {@code TARGET_PORT
+   * DELAY_MILLIS}. Prints {@code port N}; then answers each line on standard input with {@code
+   * CONNECTIONS EXCHANGES}; ends at the end of its input.
+   */
+  public static void main(String[] args) throws IOException {
+    try (TcpRelay relay = delaying(Integer.parseInt(args[0]), Long.parseLong(args[1]))) {
+      System.out.println("port " + relay.port());
+      System.out.flush();
+      java.io.BufferedReader in =
+          new java.io.BufferedReader(
+              new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8));
+      for (String line; (line = in.readLine()) != null; ) {
+        System.out.println(relay.connections() + " " + relay.exchanges());
+        System.out.flush();
+      }
     }
   }
 
