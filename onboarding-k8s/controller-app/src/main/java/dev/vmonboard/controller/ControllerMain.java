@@ -10,11 +10,11 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * The onboarding controller as it runs in a pod (the entry point of the {@code
- * vmonboard-controller} image and of the distribution's {@code bin/vmonboard-controller}):
- * settings from the environment ({@link ControllerEnvironment}), SSH to the VMs with the
- * credentials Secret ({@link SshVmStages}), health endpoints on {@value #HEALTH_PORT} (default
- * {@value #DEFAULT_HEALTH_PORT}; {@code 0} turns them off). Runs until the JVM is stopped (SIGTERM
- * releases the Lease).
+ * vmonboard-controller} image and of the distribution's {@code bin/vmonboard-controller}): settings
+ * from the environment ({@link ControllerEnvironment}), SSH to the VMs with the credentials Secret
+ * ({@link SshVmStages}), health endpoints on {@value #HEALTH_PORT} (default {@value
+ * #DEFAULT_HEALTH_PORT}; {@code 0} turns them off). Runs until the JVM is stopped (SIGTERM releases
+ * the Lease).
  *
  * <p>In a pod it talks to the API server as the pod's service account; elsewhere (the
  * distribution's launcher) through the default kubeconfig.

@@ -126,7 +126,8 @@ public final class LocalBaseImage {
       throws IOException, NoSuchAlgorithmException {
     MessageDigest sha = MessageDigest.getInstance("SHA-256");
     try (OutputStream file = Files.newOutputStream(layer);
-        TarArchiveOutputStream tar = new TarArchiveOutputStream(new DigestOutputStream(file, sha))) {
+        TarArchiveOutputStream tar =
+            new TarArchiveOutputStream(new DigestOutputStream(file, sha))) {
       tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
       TreeMap<String, Path> files = new TreeMap<>();
       try (Stream<Path> walk = Files.walk(jre)) {
@@ -149,14 +150,18 @@ public final class LocalBaseImage {
         tar.putArchiveEntry(entry);
         tar.closeArchiveEntry();
       }
-      addText(tar, "etc/passwd", "root:x:0:0:root:/root:/sbin/nologin\n"
-          + "nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n");
+      addText(
+          tar,
+          "etc/passwd",
+          "root:x:0:0:root:/root:/sbin/nologin\n"
+              + "nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n");
       addText(tar, "etc/group", "root:x:0:\nnonroot:x:65532:\n");
       for (var item : files.entrySet()) {
         TarArchiveEntry entry = new TarArchiveEntry(item.getKey());
         entry.setSize(Files.size(item.getValue()));
         entry.setMode(
-            Files.getPosixFilePermissions(item.getValue()).contains(PosixFilePermission.OWNER_EXECUTE)
+            Files.getPosixFilePermissions(item.getValue())
+                    .contains(PosixFilePermission.OWNER_EXECUTE)
                 ? 0755
                 : 0644);
         entry.setModTime(0);
