@@ -1,9 +1,10 @@
 #!/bin/sh
-# Makes DIST/lib/sidecar-bootstrap.jsa, the launcher's application class-data archive: the classes
-# that two training runs of DIST/bin/sidecar-bootstrap load (--help, and a dry run on the embedded
-# cluster), dumped as a static archive through the launcher itself, so that the class path
-# recorded in it is the one the launcher runs with. Then DIST/lib/sidecar-bootstrap.jsa.home names
-# the directory it was made for. Usage: class-data-archive.sh DIST WORK_DIR
+# Writes DIST/lib/sidecar-bootstrap.classlist, the classes that two training runs of
+# DIST/bin/sidecar-bootstrap load (--help, and a dry run on the embedded cluster), then runs the
+# launcher once more: finding no archive made for DIST, it dumps DIST/lib/sidecar-bootstrap.jsa,
+# a static application class-data archive of those classes (static: Java 17 archives picocli's
+# pre-Java-6 classes only in a static archive), with its own class path, and records DIST in
+# DIST/lib/sidecar-bootstrap.jsa.home. Usage: class-data-archive.sh DIST WORK_DIR
 set -eu
 dist=$(cd -P -- "$1" && pwd)
 work=$2
@@ -20,6 +21,8 @@ JAVA_OPTS="-XX:DumpLoadedClassList=$work/dry-run.classlist" "$launcher" \
 # line is kept, in the order the classes were loaded.
 sed -E 's/ id: [0-9]+$//' "$work/help.classlist" "$work/dry-run.classlist" \
   | grep -v ' source: ' | awk '!seen[$0]++' >"$work/all.classlist"
-JAVA_OPTS="-Xshare:dump -XX:SharedClassListFile=$work/all.classlist -XX:SharedArchiveFile=$archive -Xlog:cds=error" \
-  "$launcher" >"$work/dump.log" 2>&1
-printf '%s\n' "$dist" >"$archive.home"
+cp "$work/all.classlist" "$dist/lib/sidecar-bootstrap.classlist"
+unset VMONBOARD_CDS
+"$launcher" --version >"$work/dump.log" 2>&1
+test "$(cat "$archive.home")" = "$dist"
+test -s "$archive"

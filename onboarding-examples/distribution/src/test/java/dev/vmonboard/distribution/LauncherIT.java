@@ -96,7 +96,7 @@ class LauncherIT {
 
   @Test
   void aMovedDistributionMakesItsArchiveAgainOnItsFirstRun() throws Exception {
-    Path moved = dir.resolve("tools with spaces/vmonboard");
+    Path moved = dir.resolve("opt/vmonboard");
     copy(DIST, moved);
     Files.delete(moved.resolve("lib/sidecar-bootstrap.jsa"));
     Path launcher = moved.resolve("bin/sidecar-bootstrap");
@@ -122,6 +122,17 @@ class LauncherIT {
             "--help");
     assertThat(off.code()).isZero();
     assertThat(fromJars(log)).isGreaterThan(150);
+  }
+
+  @Test
+  void itRunsFromADirectoryWhosePathHasSpaces() throws Exception {
+    Path moved = dir.resolve("my tools/vm onboard");
+    copy(DIST, moved);
+    Run help = run(moved.resolve("bin/sidecar-bootstrap"), Map.of(), "--help");
+    assertThat(help.code()).as(help.err()).isZero();
+    assertThat(help.out()).startsWith("Usage: sidecar-bootstrap");
+    assertThat(Files.readString(moved.resolve("lib/sidecar-bootstrap.jsa.home")).strip())
+        .isEqualTo(moved.toRealPath().toString());
   }
 
   @Test
