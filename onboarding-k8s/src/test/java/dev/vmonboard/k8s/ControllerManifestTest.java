@@ -45,7 +45,7 @@ import org.junit.jupiter.api.Test;
  */
 class ControllerManifestTest {
 
-  private static final String AGENT = "vmonboard-controller-replay";
+  static final String AGENT = "vmonboard-controller-replay";
 
   static List<HasMetadata> manifest(String file) throws IOException {
     String path = OnboardingController.MANIFESTS + file;
@@ -111,7 +111,18 @@ class ControllerManifestTest {
     List<String> requests;
     try (EmbeddedIstioCluster cluster = EmbeddedIstioCluster.start();
         KubernetesClient client = clientOf(cluster)) {
-      replay(cluster, client);
+      replay(
+          cluster,
+          "vmonboard",
+          OnboardingController.builder()
+              .cluster(KubernetesCluster.of(client))
+              .bundleFactory(ContainerBundleFactory.create())
+              .credentialsSecret("vmonboard", "vm-ssh")
+              .namespaces("vms")
+              .leaderElection(
+                  LeaderElection.lease("vmonboard", "vmonboard-controller")
+                      .withTimings(
+                          Duration.ofSeconds(3), Duration.ofSeconds(2), Duration.ofMillis(200))));
       requests = cluster.requestLog(AGENT);
     }
     assertThat(requests).anyMatch(line -> line.contains("watch=true"));
@@ -119,40 +130,38 @@ class ControllerManifestTest {
     RbacRules.assertGrantsExactly(manifest("rbac.yaml"), requests);
   }
 
-  /** Onboards two VMs sharing a ServiceAccount, Service and Sidecar, changes one, deletes both. */
-  private static void replay(EmbeddedIstioCluster cluster, KubernetesClient client) {
+  /**
+   * Runs the controller {@code controller} configures (its credentials Secret {@code vm-ssh} in
+   * {@code namespace}, WorkloadEntries in {@code vms}; VM stages in memory): onboards two VMs
+   * sharing a ServiceAccount, Service and Sidecar, changes one, deletes both.
+   */
+  static void replay(
+      EmbeddedIstioCluster cluster, String namespace, OnboardingController.Builder controller) {
     cluster
         .client()
         .secrets()
-        .inNamespace("vmonboard")
+        .inNamespace(namespace)
         .resource(
             new SecretBuilder()
                 .withNewMetadata()
                 .withName("vm-ssh")
-                .withNamespace("vmonboard")
+                .withNamespace(namespace)
                 .endMetadata()
                 .withStringData(Map.of(VmCredentials.PRIVATE_KEY, "not a real key"))
                 .build())
         .create();
     KubernetesRegistrar registrar = KubernetesRegistrar.create(cluster.cluster());
     List<String> names = List.of("vm-1", "vm-2");
-    try (OnboardingController controller =
-        OnboardingController.builder()
-            .cluster(KubernetesCluster.of(client))
-            .bundleFactory(ContainerBundleFactory.create())
-            .credentialsSecret("vmonboard", "vm-ssh")
+    try (OnboardingController running =
+        controller
             .vmStages(
                 credentials -> VmStages.of(new InMemoryTransport(), new InMemoryProxyLauncher()))
-            .namespaces("vms")
-            .leaderElection(
-                LeaderElection.lease("vmonboard", "vmonboard-controller")
-                    .withTimings(
-                        Duration.ofSeconds(3), Duration.ofSeconds(2), Duration.ofMillis(200)))
             .requeueBackoff(Duration.ofMillis(100), Duration.ofSeconds(1))
             .pipelineOptions(pipeline -> pipeline.retryPolicy(RetryPolicy.none()))
             .build()) {
-      controller.start();
-      await().atMost(Duration.ofSeconds(20)).until(controller::isWatching);
+      running.start();
+      await().atMost(Duration.ofSeconds(20)).until(running::isWatching);
+      assertThat(running.isReady()).isTrue();
       for (int i = 0; i < names.size(); i++) {
         Workload vm = KubernetesRegistrarTest.vm(names.get(i), "10.0.0." + (i + 1));
         registrar.register(
@@ -194,7 +203,8 @@ class ControllerManifestTest {
     return cluster.cluster().workloadEntries().inNamespace("vms").withName(name).get();
   }
 
-  private static KubernetesClient clientOf(EmbeddedIstioCluster cluster) {
+  /** A client of {@code cluster} whose requests the request log attributes to {@link #AGENT}. */
+  static KubernetesClient clientOf(EmbeddedIstioCluster cluster) {
     return new KubernetesClientBuilder()
         .withConfig(
             new ConfigBuilder(Config.empty())
@@ -206,7 +216,7 @@ class ControllerManifestTest {
         .build();
   }
 
-  private static <T> T only(List<HasMetadata> objects, Class<T> type) {
+  static <T> T only(List<HasMetadata> objects, Class<T> type) {
     List<T> found = new ArrayList<>();
     objects.stream().filter(type::isInstance).map(type::cast).forEach(found::add);
     assertThat(found).as(type.getSimpleName()).hasSize(1);

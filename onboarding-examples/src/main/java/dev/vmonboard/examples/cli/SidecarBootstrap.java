@@ -63,13 +63,13 @@ import picocli.CommandLine.Spec;
  * line or what it names is wrong (nothing was changed).
  *
  * <pre>
- * mvn -B -q -pl onboarding-examples -am compile -Dsidecar-bootstrap -Dexec.args="--help"
+ * bin/sidecar-bootstrap --help      (the distribution: onboarding-examples/distribution)
  * </pre>
  */
 @Command(
     name = "sidecar-bootstrap",
     mixinStandardHelpOptions = true,
-    version = "sidecar-bootstrap (vmonboard examples) 0.1",
+    versionProvider = BuildVersion.class,
     sortOptions = false,
     usageHelpAutoWidth = true,
     customSynopsis = SidecarBootstrap.SYNOPSIS,
@@ -490,6 +490,10 @@ public final class SidecarBootstrap implements Callable<Integer> {
       if (!name.endsWith(".tgz") && !name.endsWith(".tar.gz")) {
         throw new UsageError("--output-file " + output.outputFile + " must end with .tgz");
       }
+      OutputPaths.checkFile(output.outputFile);
+    }
+    if (toDir) {
+      OutputPaths.checkDirectory(output.outputDir);
     }
     if (action.offboard && action.startIstioProxy) {
       throw new UsageError("--offboard stops the proxy; --start-istio-proxy starts it: choose one");
@@ -627,6 +631,7 @@ public final class SidecarBootstrap implements Callable<Integer> {
       EmbeddedIstioCluster embedded = EmbeddedClusters.start(selection.embeddedCluster);
       return new Clusters(embedded.cluster(), embedded);
     }
+    Kubeconfigs.check(selection.kubeconfig, System.getenv(), home);
     KubernetesCluster cluster;
     try {
       if (selection.kubeconfig != null) {

@@ -1,11 +1,13 @@
 package dev.vmonboard.examples.controller;
 
+import dev.vmonboard.controller.SshVmStages;
 import dev.vmonboard.core.BootstrapAnnotation;
 import dev.vmonboard.core.OnboardingResult;
 import dev.vmonboard.core.WorkloadRef;
 import dev.vmonboard.examples.support.DemoKeys;
 import dev.vmonboard.k8s.EmbeddedIstioCluster;
 import dev.vmonboard.k8s.KubernetesCluster;
+import dev.vmonboard.k8s.controller.ControllerEnvironment;
 import dev.vmonboard.k8s.controller.ControllerEvent;
 import dev.vmonboard.k8s.controller.ControllerListener;
 import dev.vmonboard.k8s.controller.OnboardingController;
@@ -28,9 +30,9 @@ import java.util.function.BooleanSupplier;
 /**
  * The onboarding controller end to end, in one JVM: the embedded Istio cluster, embedded VMs (SSH
  * servers with a stand-in docker), the SSH key and known hosts in a Secret, and the controller as
- * {@link ControllerMain} configures it in a pod. It opts two WorkloadEntries in, waits for their
- * proxies to be ready, shows the status the controller recorded, deletes one entry and shows its VM
- * cleaned before the entry disappears. Run it with
+ * {@link ControllerEnvironment} configures it in a pod. It opts two WorkloadEntries in, waits for
+ * their proxies to be ready, shows the status the controller recorded, deletes one entry and shows
+ * its VM cleaned before the entry disappears. Run it with
  *
  * <pre>
  * mvn -B -q -pl onboarding-examples -am compile -Dcontroller-demo
@@ -101,12 +103,12 @@ public final class ControllerDemo implements AutoCloseable {
                   .build())
           .create();
       OnboardingController.Builder builder =
-          ControllerMain.configure(
+          ControllerEnvironment.configure(
                   cluster.cluster(),
                   Map.of(
-                      ControllerMain.POD_NAMESPACE, CONTROLLER_NAMESPACE,
-                      ControllerMain.POD_NAME, "controller-demo-0",
-                      ControllerMain.WATCH_NAMESPACES, NAMESPACE))
+                      ControllerEnvironment.POD_NAMESPACE, CONTROLLER_NAMESPACE,
+                      ControllerEnvironment.POD_NAME, "controller-demo-0",
+                      ControllerEnvironment.WATCH_NAMESPACES, NAMESPACE))
               .vmStages(new SshVmStages(Duration.ofSeconds(20), Duration.ofMillis(20)))
               .listener(listener);
       ControllerDemo demo = new ControllerDemo(cluster, vms, builder);

@@ -1,6 +1,7 @@
 package dev.vmonboard.examples.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -51,6 +52,10 @@ class BadInputTest {
                 "    user: dev",
                 "current-context: dev",
                 ""));
+    Files.writeString(dir.resolve("not-yaml"), "clusters: [dev\n  - {oops\n");
+    Files.writeString(dir.resolve("a-list.yaml"), "- apiVersion: v1\n- kind: Config\n");
+    Files.writeString(dir.resolve("a-file"), "not a directory\n");
+    Files.createDirectories(dir.resolve("a-directory.tgz"));
     Files.writeString(
         dir.resolve("unknown-kind.yaml"),
         "apiVersion: example.com/v1\nkind: Gizmo\n" + "metadata:\n  name: g\n  namespace: vms\n");
@@ -161,6 +166,48 @@ class BadInputTest {
             "--kubeconfig",
             "/no/such/kubeconfig"),
         bad("cannot read manifest '/no/such.yaml'", "vm-1", cluster, "/no/such.yaml"),
+        // a newcomer's files
+        bad(
+            "kubeconfig " + dir.resolve("not-yaml") + " is not YAML: ",
+            "vm-1",
+            "--kubeconfig",
+            dir.resolve("not-yaml").toString()),
+        bad(
+            "kubeconfig "
+                + dir.resolve("a-list.yaml")
+                + " is not a kubeconfig: expected a YAML"
+                + " mapping",
+            "vm-1",
+            "--kubeconfig",
+            dir.resolve("a-list.yaml").toString()),
+        bad(
+            "--output-file "
+                + dir.resolve("a-file/out/b.tgz")
+                + ": cannot be written, "
+                + dir.resolve("a-file")
+                + " is not a directory",
+            "vm-1.vms",
+            cluster,
+            istio,
+            vms,
+            "--output-file",
+            dir.resolve("a-file/out/b.tgz").toString()),
+        bad(
+            "--output-dir " + dir.resolve("a-file") + " exists and is not a directory",
+            "vm-1.vms",
+            cluster,
+            istio,
+            vms,
+            "-d",
+            dir.resolve("a-file").toString()),
+        bad(
+            "--output-file " + dir.resolve("a-directory.tgz") + " is a directory",
+            "vm-1.vms",
+            cluster,
+            istio,
+            vms,
+            "--output-file",
+            dir.resolve("a-directory.tgz").toString()),
         bad(
             "Gizmo (example.com/v1) g is of a kind the embedded cluster does not know",
             "vm-1",
@@ -192,6 +239,24 @@ class BadInputTest {
     assertThat(run.err().lines()).as(run.toString()).hasSize(1);
     assertThat(run.err()).startsWith("sidecar-bootstrap: error: ").contains(message);
     assertThat(fixture.vms.get(0).connectionsAccepted()).isZero();
+  }
+
+  @Test
+  void noKubeconfigAtAllSaysWhereItLooked() {
+    assumeTrue(
+        System.getenv("KUBECONFIG") == null
+            && System.getProperty("kubeconfig") == null
+            && System.getenv("KUBERNETES_SERVICE_HOST") == null,
+        "this machine names a kubeconfig or runs in a pod");
+    CliFixture.Run run = fixture.run("vm-1", "-n", "vms");
+
+    assertThat(run.code()).as(run.toString()).isEqualTo(2);
+    assertThat(run.err().lines()).as(run.toString()).hasSize(1);
+    assertThat(run.err())
+        .contains(
+            "no kubeconfig found (looked at "
+                + fixture.home.resolve(".kube").resolve("config")
+                + "): name one with --kubeconfig FILE");
   }
 
   @Test

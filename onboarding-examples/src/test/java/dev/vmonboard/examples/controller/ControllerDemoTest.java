@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.vmonboard.core.BootstrapRecord;
 import dev.vmonboard.core.OnboardingResult;
 import dev.vmonboard.core.bundle.ContainerBundleFactory;
+import dev.vmonboard.k8s.controller.ControllerEnvironment;
 import dev.vmonboard.k8s.controller.ControllerEvent;
 import dev.vmonboard.k8s.controller.OnboardingController;
 import dev.vmonboard.ssh.EmbeddedVm;
@@ -72,7 +73,7 @@ class ControllerDemoTest {
   }
 
   @Test
-  void theDeploymentSetsWhatControllerMainReads() throws Exception {
+  void theDeploymentSetsWhatTheControllerReads() throws Exception {
     List<HasMetadata> objects;
     try (InputStream yaml =
         getClass()
@@ -87,16 +88,16 @@ class ControllerDemoTest {
             .findFirst()
             .orElseThrow();
     var container = deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
-    assertThat(container.getCommand()).contains(ControllerMain.class.getName());
+    assertThat(container.getCommand()).as("the image's entry point").isNullOrEmpty();
     assertThat(container.getEnv())
         .extracting(EnvVar::getName)
         .contains(
-            ControllerMain.POD_NAMESPACE,
-            ControllerMain.POD_NAME,
-            ControllerMain.WATCH_NAMESPACES,
-            ControllerMain.CREDENTIALS_SECRET,
-            ControllerMain.LEASE_NAME,
-            ControllerMain.CONCURRENCY);
+            ControllerEnvironment.POD_NAMESPACE,
+            ControllerEnvironment.POD_NAME,
+            ControllerEnvironment.WATCH_NAMESPACES,
+            ControllerEnvironment.CREDENTIALS_SECRET,
+            ControllerEnvironment.LEASE_NAME,
+            ControllerEnvironment.CONCURRENCY);
   }
 
   private static int indexOf(List<ControllerEvent> events, OnboardingResult.Operation operation) {

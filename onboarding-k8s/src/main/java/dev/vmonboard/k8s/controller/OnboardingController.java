@@ -96,7 +96,7 @@ public final class OnboardingController implements AutoCloseable {
   private final ExecutorService control;
   private Elector elector;
   private volatile Session session;
-  private boolean started;
+  private volatile boolean started;
   private volatile boolean closed;
 
   private OnboardingController(ControllerSettings settings) {
@@ -168,6 +168,24 @@ public final class OnboardingController implements AutoCloseable {
   public boolean isWatching() {
     Session current = session;
     return current != null && current.isWatching();
+  }
+
+  /**
+   * Liveness: started, not closed, and no informer of the active session has stopped for good. A
+   * standby replica (leader election) is alive while it is started.
+   */
+  public boolean isAlive() {
+    Session current = session;
+    return started && !closed && (current == null || current.informersRunning());
+  }
+
+  /**
+   * Readiness: alive, and when active, its informers have done their first list (a standby replica
+   * is ready to take over).
+   */
+  public boolean isReady() {
+    Session current = session;
+    return isAlive() && (current == null || current.hasSynced());
   }
 
   /** Whether nothing is queued or being reconciled right now (inactive replicas are idle). */

@@ -78,6 +78,18 @@ final class Session implements AutoCloseable {
         && pipelines.isWatching();
   }
 
+  /** Whether every namespace in scope has an informer and each has done its first list. */
+  boolean hasSynced() {
+    int scope = settings.namespaces().isEmpty() ? 1 : settings.namespaces().size();
+    return informers.size() == scope
+        && informers.values().stream().allMatch(SharedIndexInformer::hasSynced);
+  }
+
+  /** Whether no informer has stopped for good (one not started yet is being retried). */
+  boolean informersRunning() {
+    return !closed && informers.values().stream().allMatch(SharedIndexInformer::isRunning);
+  }
+
   /** Whether nothing is queued or being reconciled (for tests and benchmarks). */
   boolean isIdle() {
     return queue.isIdle();

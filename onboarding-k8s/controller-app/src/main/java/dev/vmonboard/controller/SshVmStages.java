@@ -1,4 +1,4 @@
-package dev.vmonboard.examples.controller;
+package dev.vmonboard.controller;
 
 import dev.vmonboard.k8s.controller.VmCredentials;
 import dev.vmonboard.k8s.controller.VmStages;
@@ -21,12 +21,16 @@ import java.time.Duration;
  * known_hosts}, {@code ssh-user}, optional {@code ssh-passphrase}). Host keys are checked strictly
  * against the Secret's {@code known_hosts}, written owner-only to a temporary file.
  */
-final class SshVmStages implements VmStagesFactory {
+public final class SshVmStages implements VmStagesFactory {
 
   private final Duration readinessTimeout;
   private final Duration pollInterval;
 
-  SshVmStages(Duration readinessTimeout, Duration pollInterval) {
+  /**
+   * SSH stages whose launcher waits up to {@code readinessTimeout} for a started proxy, checking
+   * every {@code pollInterval}.
+   */
+  public SshVmStages(Duration readinessTimeout, Duration pollInterval) {
     this.readinessTimeout = readinessTimeout;
     this.pollInterval = pollInterval;
   }

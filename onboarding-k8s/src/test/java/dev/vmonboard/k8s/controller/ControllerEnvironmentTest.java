@@ -1,4 +1,4 @@
-package dev.vmonboard.examples.controller;
+package dev.vmonboard.k8s.controller;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -7,19 +7,19 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The controller's settings from its environment: numbers by the SDK's strict rule. */
-class ControllerMainTest {
+class ControllerEnvironmentTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"1", "8", "64"})
   void concurrencyIsReadFromAsciiDigits(String text) {
-    assertThat(ControllerMain.concurrency(text)).isEqualTo(Integer.parseInt(text));
+    assertThat(ControllerEnvironment.concurrency(text)).isEqualTo(Integer.parseInt(text));
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"", " 8", "8\n", "+8", "\u0668", "\uff18", "eight"})
   void anyOtherConcurrencyIsRefusedNamingTheVariable(String text) {
-    assertThatThrownBy(() -> ControllerMain.concurrency(text))
-        .isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> ControllerEnvironment.concurrency(text))
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("CONCURRENCY")
         .hasMessageContaining("ASCII digits");
   }
