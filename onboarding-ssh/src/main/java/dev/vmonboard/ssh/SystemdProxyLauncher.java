@@ -247,6 +247,20 @@ public final class SystemdProxyLauncher implements ProxyLauncher {
         "enter_state",
         ": > \"$S/$svc.files.new\" || fail 42 \"cannot write in $S\"",
         "done_paths=' '",
+        // Records of files installed before and not installed now stay, as do appended lines;
+        // on a failure too, so that what was installed before it is recorded (and removable).
+        "finish_records() {",
+        "  if [ -f \"$S/$svc.files\" ]; then",
+        "    while read -r k r; do",
+        "      case $k in",
+        "        f) case $done_paths in *\" ${r##* } \"*) ;; *) printf 'f %s\\n' \"$r\" ;; esac ;;",
+        "        a) printf 'a %s\\n' \"$r\" ;;",
+        "      esac",
+        "    done < \"$S/$svc.files\" >> \"$S/$svc.files.new\"",
+        "  fi",
+        "  mv -f -- \"$S/$svc.files.new\" \"$S/$svc.files\"",
+        "}",
+        "trap finish_records EXIT",
         "install_file() {",
         "  [ -f \"$dir/$1\" ] && [ ! -L \"$dir/$1\" ] || fail 41 \"$1 is not in the delivered"
             + " bundle at $dir (or not a plain file)\"",
@@ -266,7 +280,7 @@ public final class SystemdProxyLauncher implements ProxyLauncher {
             + " mv -f -T -- ./f \"../$f\" || fail 42 \"cannot install $2 as $3:$4 $5\"",
         "       cd .. && rmdir -- \"./$t\" ;;",
         "  esac",
-        "  printf 'f %s %s\\n' \"$6\" \"$2\" >> \"$S/$svc.files.new\"",
+        "  printf 'f %s %s %s\\n' \"$6\" \"$ou\" \"$2\" >> \"$S/$svc.files.new\"",
         "  done_paths=\"$done_paths$2 \"",
         "}",
         "append_file() {",
@@ -309,17 +323,7 @@ public final class SystemdProxyLauncher implements ProxyLauncher {
                     sha256(bundle, install.source())));
       }
     }
-    // Records of files installed before and not installed now stay, as do appended lines.
-    inner.lines(
-        "if [ -f \"$S/$svc.files\" ]; then",
-        "  while read -r k a b; do",
-        "    case $k in",
-        "      f) case $done_paths in *\" $b \"*) ;; *) printf 'f %s %s\\n' \"$a\" \"$b\" ;; esac ;;",
-        "      a) printf 'a %s %s\\n' \"$a\" \"$b\" ;;",
-        "    esac",
-        "  done < \"$S/$svc.files\" >> \"$S/$svc.files.new\"",
-        "fi",
-        "mv -f -- \"$S/$svc.files.new\" \"$S/$svc.files\" || fail 42 \"cannot record in $S\"");
+    inner.lines("trap - EXIT", "finish_records || fail 42 \"cannot record in $S\"");
     return inner;
   }
 
@@ -483,6 +487,7 @@ public final class SystemdProxyLauncher implements ProxyLauncher {
             "enter_state",
             "ou=''",
             "remove_file() {",
+            "  ou=$3",
             "  reach \"${2%/*}\" nocreate",
             "  [ \"$pk\" != missing ] || return 0",
             "  f=${2##*/}",
@@ -512,16 +517,17 @@ public final class SystemdProxyLauncher implements ProxyLauncher {
             "  mv -f -T -- \"./$t\" \"./$f\" || { rm -f -- \"./$t\"; fail 45 \"cannot rewrite $1\"; }",
             "}",
             "appended=' '",
-            "while read -r k a b; do",
+            "while read -r k a o b; do",
             "  case $k in",
-            "    f) remove_file \"$a\" \"$b\" ;;",
+            "    f) remove_file \"$a\" \"$b\" \"$o\" ;;",
             "    a) case $appended in *\" $a \"*) ;; *) appended=\"$appended$a \" ;; esac ;;",
             "  esac",
             "done < \"$S/$svc.files\"",
             "for p in $appended; do",
-            "  while read -r k a b; do",
-            "    if [ \"$k\" = a ] && [ \"$a\" = \"$p\" ]; then printf '%s\\n' \"$b\"; fi",
+            "  while read -r k a r; do",
+            "    if [ \"$k\" = a ] && [ \"$a\" = \"$p\" ]; then printf '%s\\n' \"$r\"; fi",
             "  done < \"$S/$svc.files\" > \"$S/lines\"",
+            "  ou=''",
             "  unappend \"$p\"",
             "done",
             "rm -f -- \"$S/$svc.files\" \"$S/lines\"");
