@@ -19,10 +19,10 @@ import java.util.regex.Pattern;
  * optionally through {@code sudo -n}.
  *
  * <p>{@link #launch} runs as one script, in the run's shell (the same exec channel as the
- * delivery): it checks that the VM has {@code curl} or {@code wget}, runs the launch's {@linkplain
- * ContainerLaunch#prepareCommands(String) prepare commands} (creates the {@linkplain
- * ContainerLaunch#hostDirectories() host directories} owner-only, as the SSH user, and copies their
- * seed files in, such as the root certificate), then runs the new container from the bundle's
+ * delivery): it checks that the VM has {@code curl} or {@code wget}, prepares the {@linkplain
+ * ContainerLaunch#hostDirectories() host directories} (created owner-only as the SSH user and
+ * recorded as vmonboard's; the container can write them, so their seed files, such as the root
+ * certificate, are renamed in, never copied through what is there), then runs the new container from the bundle's
  * {@link ContainerLaunch}. Only when that run fails does it look for an old container of the same
  * name (the usual reason: an update, where the old proxy holds the name): a running one is stopped
  * (on the host network the old and the new proxy cannot both listen) and kept, renamed {@code
@@ -34,8 +34,8 @@ import java.util.regex.Pattern;
  * carry the runtime's exit code and the last lines of its stderr. {@link #restorePrevious} removes
  * the failed container and renames the kept one back and starts it; {@link #discardPrevious}
  * removes the kept one once the new one is ready. {@link #remove} removes the container (and a kept
- * one), then deletes the host directories, so that offboarding leaves nothing of the proxy on the
- * VM.
+ * one), then deletes the host directories vmonboard recorded making, so that offboarding leaves
+ * nothing of the proxy on the VM and nothing else is deleted.
  *
  * <p>Every value (container name, image, paths, arguments) reaches the shell through {@link
  * Shell#quote}; the container name, the image and the readiness URL are also checked against what

@@ -20,16 +20,20 @@ import java.util.regex.Pattern;
 /**
  * Starts the proxy of the {@code istio-sidecar} package under systemd (Istio's own VM flow).
  *
- * <p>{@link #launch} runs as one script in the run's shell (the exec channel of the delivery): it
- * copies each bundle file from the delivered config directory to its destination (through a
- * temporary file renamed into place, with the owner and mode of the {@link SystemdLaunch}; files
- * marked "append", such as {@code /etc/hosts}, get each missing line appended once), then {@code
- * systemctl enable --now} the service, or enables and restarts it when it already runs, and polls
- * readiness as {@link ContainerProxyLauncher} does. {@link #reloadToken} installs a refreshed token
- * the same way, without a restart. {@link #restorePrevious} does what the launch does, from the
- * previous bundle the transport has put back, and restarts the service with it. {@link #remove}
- * stops and disables the service and deletes what it installed (appended lines included). Usually
- * needs {@link Builder#sudo()}: the destinations belong to root.
+ * <p>{@link #launch} runs as one script in the run's shell (the exec channel of the delivery): as
+ * root (one {@code sudo -n sh}), it installs each bundle file from the delivered config directory
+ * at its destination with the owner and mode of the {@link SystemdLaunch} (files marked "append",
+ * such as {@code /etc/hosts}, get each missing line appended once), never following a link that
+ * anyone but root could have planted, never writing through what is at the destination, and
+ * treating the directories of the file's owner ({@code istio-proxy}) as hostile (see {@code
+ * installer}); it records what it installed in a root-only state directory ({@link
+ * Builder#stateDirectory}). Then {@code systemctl enable --now} the service, or enables and
+ * restarts it when it already runs, and polls readiness as {@link ContainerProxyLauncher} does.
+ * {@link #reloadToken} installs a refreshed token the same way, without a restart. {@link
+ * #restorePrevious} does what the launch does, from the previous bundle the transport has put
+ * back, and restarts the service with it. {@link #remove} stops and disables the service and
+ * deletes what it recorded installing, while unchanged (appended lines included), and reports what
+ * it left. Usually needs {@link Builder#sudo()}: the destinations belong to root.
  */
 public final class SystemdProxyLauncher implements ProxyLauncher {
 
@@ -564,7 +568,7 @@ public final class SystemdProxyLauncher implements ProxyLauncher {
     for (SystemdLaunch.FileInstall install : spec.installs()) {
       lines.add(
           "  "
-              + (install.append() ? "append missing lines of " : "install ")
+              + (install.append() ? "append missing lines of " : "install (renamed in) ")
               + install.source()
               + " to "
               + install.destination()
@@ -578,6 +582,10 @@ public final class SystemdProxyLauncher implements ProxyLauncher {
                       + String.format("%04o", install.mode())
                       + ")"));
     }
+    lines.add(
+        "  record what was installed in "
+            + stateDirectory
+            + " (root-only); no link others could plant is followed");
     lines.add("  systemctl enable --now " + spec.serviceName() + " (restart if running)");
     lines.add("  poll " + spec.readinessUrl() + " until ready");
     return lines;
