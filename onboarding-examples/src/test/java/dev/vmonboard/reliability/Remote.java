@@ -62,10 +62,10 @@ final class Remote {
   }
 
   /**
-   * What a delivery left behind for {@code configDir}, if anything: a sibling of its other than
-   * the state directory ({@code .NAME.vmonboard}), and in the state directory anything but the
-   * list of generations, the records of made directories and the kept bundle (a temporary
-   * directory, a lock).
+   * What a delivery left behind for {@code configDir}, if anything: a sibling of its other than the
+   * state directory ({@code .NAME.vmonboard}), and in the state directory anything but the list of
+   * generations, the records of made directories and the kept bundle (a temporary directory, a
+   * lock).
    */
   static List<String> litter(Path configDir) {
     String state = "." + configDir.getFileName() + ".vmonboard";

@@ -6,8 +6,8 @@ import dev.vmonboard.core.Target;
 
 /**
  * A target's config directory, validated (absolute, normalised, no control characters), with the
- * name of vmonboard's state directory next to it. The transport and the container launcher read
- * the target's directory only through it, and work relative to its parent.
+ * name of vmonboard's state directory next to it. The transport and the container launcher read the
+ * target's directory only through it, and work relative to its parent.
  */
 record ConfigDir(String path, String parent, String base) {
 
@@ -110,16 +110,20 @@ record ConfigDir(String path, String parent, String base) {
   }
 
   /**
-   * A script that works in the config directory's parent: {@code dir}, {@code parent}, {@code
-   * base} and {@code state} set, the {@link VmPaths} functions, and {@code enter} (creates the
-   * parent if missing, changes into its physical path, so that every later name is relative to a
-   * pinned directory, checks it with {@code trusted}, and refuses a config or state directory that
-   * is not a directory of the run's user closed to others); then {@code lock}, {@code
-   * restore_and_clean} and {@code recorded}, described at {@link #LOCK}.
+   * A script that works in the config directory's parent: {@code dir}, {@code parent}, {@code base}
+   * and {@code state} set, the {@link VmPaths} functions, and {@code enter} (creates the parent if
+   * missing, changes into its physical path, so that every later name is relative to a pinned
+   * directory, checks it with {@code trusted}, and refuses a config or state directory that is not
+   * a directory of the run's user closed to others); then {@code lock}, {@code restore_and_clean}
+   * and {@code recorded}, described at {@link #LOCK}.
    */
   RemoteScript script() {
     RemoteScript script =
-        new RemoteScript().set("dir", path).set("parent", parent).set("base", base).set("vstate", state());
+        new RemoteScript()
+            .set("dir", path)
+            .set("parent", parent)
+            .set("base", base)
+            .set("vstate", state());
     return VmPaths.define(script)
         .lines(
             "enter() {",
@@ -175,7 +179,11 @@ record ConfigDir(String path, String parent, String base) {
     "  return 1",
     "}",
     "recorded() {",
-    "  [ -f \"$1/" + MARKER + "\" ] && [ ! -L \"$1/" + MARKER + "\" ] && [ -f \"./$vstate/gens\" ] || return 1",
+    "  [ -f \"$1/"
+        + MARKER
+        + "\" ] && [ ! -L \"$1/"
+        + MARKER
+        + "\" ] && [ -f \"./$vstate/gens\" ] || return 1",
     "  read -r g < \"$1/" + MARKER + "\" || return 1",
     "  while read -r k; do [ \"$k\" != \"$g\" ] || return 0; done < \"./$vstate/gens\"",
     "  return 1",

@@ -22,20 +22,20 @@ import java.util.regex.Pattern;
  * delivery): it checks that the VM has {@code curl} or {@code wget}, prepares the {@linkplain
  * ContainerLaunch#hostDirectories() host directories} (created owner-only as the SSH user and
  * recorded as vmonboard's; the container can write them, so their seed files, such as the root
- * certificate, are renamed in, never copied through what is there), then runs the new container from the bundle's
- * {@link ContainerLaunch}. Only when that run fails does it look for an old container of the same
- * name (the usual reason: an update, where the old proxy holds the name): a running one is stopped
- * (on the host network the old and the new proxy cannot both listen) and kept, renamed {@code
- * NAME-vmonboard-previous} (replacing an older kept one), for {@link #restorePrevious}; one that
- * does not run is removed; then it runs the new one again. With no container of that name, the
- * run's own failure is reported: a first start runs nothing but the new container. It then polls
- * until the container is running and the readiness URL answers, or fails as soon as the container
- * exits (with its exit code and last log lines) or when the readiness timeout passes. Failures
- * carry the runtime's exit code and the last lines of its stderr. {@link #restorePrevious} removes
- * the failed container and renames the kept one back and starts it; {@link #discardPrevious}
- * removes the kept one once the new one is ready. {@link #remove} removes the container (and a kept
- * one), then deletes the host directories vmonboard recorded making, so that offboarding leaves
- * nothing of the proxy on the VM and nothing else is deleted.
+ * certificate, are renamed in, never copied through what is there), then runs the new container
+ * from the bundle's {@link ContainerLaunch}. Only when that run fails does it look for an old
+ * container of the same name (the usual reason: an update, where the old proxy holds the name): a
+ * running one is stopped (on the host network the old and the new proxy cannot both listen) and
+ * kept, renamed {@code NAME-vmonboard-previous} (replacing an older kept one), for {@link
+ * #restorePrevious}; one that does not run is removed; then it runs the new one again. With no
+ * container of that name, the run's own failure is reported: a first start runs nothing but the new
+ * container. It then polls until the container is running and the readiness URL answers, or fails
+ * as soon as the container exits (with its exit code and last log lines) or when the readiness
+ * timeout passes. Failures carry the runtime's exit code and the last lines of its stderr. {@link
+ * #restorePrevious} removes the failed container and renames the kept one back and starts it;
+ * {@link #discardPrevious} removes the kept one once the new one is ready. {@link #remove} removes
+ * the container (and a kept one), then deletes the host directories vmonboard recorded making, so
+ * that offboarding leaves nothing of the proxy on the VM and nothing else is deleted.
  *
  * <p>Every value (container name, image, paths, arguments) reaches the shell through {@link
  * Shell#quote}; the container name, the image and the readiness URL are also checked against what
@@ -405,8 +405,8 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
   }
 
   /**
-   * Runs a script that removes containers (and files), failing on any exit code but 0; returns
-   * what it said.
+   * Runs a script that removes containers (and files), failing on any exit code but 0; returns what
+   * it said.
    */
   private List<String> runRemoval(
       String what, RemoteScript script, Target target, StageContext context) {

@@ -35,9 +35,9 @@ import java.util.TreeSet;
  * the new directory is built there, the replaced bundle is kept there ({@code previous}) for {@link
  * #restorePrevious} until {@link #discardPrevious} or {@link #remove}, and it lists the generations
  * of the bundles it wrote. A bundle directory counts as vmonboard's only when its marker names a
- * generation the state lists: any other non-empty directory is never replaced, restored or
- * deleted. Renames into the shared parent use {@code mv -T}, which never moves into a directory or
- * link someone planted meanwhile.
+ * generation the state lists: any other non-empty directory is never replaced, restored or deleted.
+ * Renames into the shared parent use {@code mv -T}, which never moves into a directory or link
+ * someone planted meanwhile.
  *
  * <p>Exactly once: every attempt of one run writes the same generation (random per run) into the
  * bundle's marker. A retry after a lost connection finds the marker and reports that the earlier
@@ -123,16 +123,35 @@ public final class SshTransport implements Transport {
         "  read -r k < \"./$vstate/previous/" + MARKER + "\" && printf '%s\\n' \"$k\"; fi",
         "} > \"./$vstate/gens.new\" && mv -f -- \"./$vstate/gens.new\" \"./$vstate/gens\"",
         "say \"$said\"");
-    String said =
-        run(
-            "deliver the bundle",
-            script,
-            target,
-            context,
-            "delivered",
-            "delivered kept",
-            "already",
-            "already kept");
+    String said;
+    try {
+      said =
+          run(
+              "deliver the bundle",
+              script,
+              target,
+              context,
+              "delivered",
+              "delivered kept",
+              "already",
+              "already kept");
+    } catch (StageException e) {
+      if (!e.isTransient() || e.getCause() == null) {
+        throw e;
+      }
+      // No answer: the script may have run to the end. Say what the VM holds, and how to know.
+      throw new StageException(
+          e.getMessage()
+              + "; "
+              + dir.path()
+              + " holds either the bundle it held before or this run's (generation "
+              + generation
+              + "), never a mix, and the bundle it held before stays kept",
+          "run again: a retry of this run finds out whether the swap happened and never swaps"
+              + " twice",
+          true,
+          e.getCause());
+    }
     if (said.startsWith("already")) {
       context.progress(
           "an earlier attempt of this run already delivered the bundle to "
@@ -370,9 +389,9 @@ public final class SshTransport implements Transport {
   }
 
   /**
-   * Appends the check of the written files in {@code $vstate/KIND}: every size at once with one {@code wc
-   * -c}, then a {@code chmod} only for files whose mode creation under a {@code umask} cannot give
-   * (execute, set-id or sticky bits).
+   * Appends the check of the written files in {@code $vstate/KIND}: every size at once with one
+   * {@code wc -c}, then a {@code chmod} only for files whose mode creation under a {@code umask}
+   * cannot give (execute, set-id or sticky bits).
    */
   private static void appendChecks(RemoteScript script, String kind, List<BundleFile> files) {
     List<String> expected = new ArrayList<>();

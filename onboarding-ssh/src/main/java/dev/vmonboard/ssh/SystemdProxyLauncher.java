@@ -9,12 +9,12 @@ import dev.vmonboard.core.StageContext;
 import dev.vmonboard.core.StageException;
 import dev.vmonboard.core.SystemdLaunch;
 import dev.vmonboard.core.Target;
-import java.time.Duration;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.Objects;
 import java.util.List;
+import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
@@ -30,10 +30,10 @@ import java.util.regex.Pattern;
  * Builder#stateDirectory}). Then {@code systemctl enable --now} the service, or enables and
  * restarts it when it already runs, and polls readiness as {@link ContainerProxyLauncher} does.
  * {@link #reloadToken} installs a refreshed token the same way, without a restart. {@link
- * #restorePrevious} does what the launch does, from the previous bundle the transport has put
- * back, and restarts the service with it. {@link #remove} stops and disables the service and
- * deletes what it recorded installing, while unchanged (appended lines included), and reports what
- * it left. Usually needs {@link Builder#sudo()}: the destinations belong to root.
+ * #restorePrevious} does what the launch does, from the previous bundle the transport has put back,
+ * and restarts the service with it. {@link #remove} stops and disables the service and deletes what
+ * it recorded installing, while unchanged (appended lines included), and reports what it left.
+ * Usually needs {@link Builder#sudo()}: the destinations belong to root.
  */
 public final class SystemdProxyLauncher implements ProxyLauncher {
 
@@ -205,9 +205,9 @@ public final class SystemdProxyLauncher implements ProxyLauncher {
   }
 
   /**
-   * Appends {@code inner} run as root ({@code as_root sh -s}, the script on its standard input
-   * from a quoted here-document, so nothing of it is expanded by this shell and no value appears
-   * in a command line), failing with its exit code; each line it prints is said as a result.
+   * Appends {@code inner} run as root ({@code as_root sh -s}, the script on its standard input from
+   * a quoted here-document, so nothing of it is expanded by this shell and no value appears in a
+   * command line), failing with its exit code; each line it prints is said as a result.
    */
   private static void appendAsRoot(RemoteScript script, RemoteScript inner) {
     String end = "VMO_ROOT_" + random();
@@ -223,21 +223,21 @@ public final class SystemdProxyLauncher implements ProxyLauncher {
   }
 
   /**
-   * The script, run as root, that installs {@code installs} from the delivered config directory
-   * and records them. Every destination directory is reached from {@code /} one component at a
-   * time ({@code reach}), working relative to the directory just entered, so that nothing moved
-   * later can redirect a write: a link is followed only when root or the run's user owns it and
-   * sits in a directory only they can change; a directory of the file's own owner ({@code
-   * istio-proxy}, who owns Istio's directories in the official flow) is entered but treated as
-   * hostile; anything else, and a world-writable final directory, is refused. A file goes in by
-   * {@code install} (owner and mode set before anyone can see it) to a new name nobody can predict,
-   * then {@code mv -T} over the destination, which replaces a link, FIFO or file someone left there
-   * without ever opening it: directly in a directory only root can change; in a hostile one, from
-   * inside a new root-only directory made there, entered and checked ({@code [ -O . ]} and its
-   * physical path), so the owner of the directory cannot swap what root writes. Appended lines go
-   * only into a plain file in a directory only root can change, and only the lines missing there.
-   * The state directory ({@code 0700}, root's) records each installed file (content hash, path) and
-   * each appended line: the only things {@link #remove} ever deletes.
+   * The script, run as root, that installs {@code installs} from the delivered config directory and
+   * records them. Every destination directory is reached from {@code /} one component at a time
+   * ({@code reach}), working relative to the directory just entered, so that nothing moved later
+   * can redirect a write: a link is followed only when root or the run's user owns it and sits in a
+   * directory only they can change; a directory of the file's own owner ({@code istio-proxy}, who
+   * owns Istio's directories in the official flow) is entered but treated as hostile; anything
+   * else, and a world-writable final directory, is refused. A file goes in by {@code install}
+   * (owner and mode set before anyone can see it) to a new name nobody can predict, then {@code mv
+   * -T} over the destination, which replaces a link, FIFO or file someone left there without ever
+   * opening it: directly in a directory only root can change; in a hostile one, from inside a new
+   * root-only directory made there, entered and checked ({@code [ -O . ]} and its physical path),
+   * so the owner of the directory cannot swap what root writes. Appended lines go only into a plain
+   * file in a directory only root can change, and only the lines missing there. The state directory
+   * ({@code 0700}, root's) records each installed file (content hash, path) and each appended line:
+   * the only things {@link #remove} ever deletes.
    */
   private RemoteScript installer(
       Bundle bundle,
@@ -331,7 +331,9 @@ public final class SystemdProxyLauncher implements ProxyLauncher {
     return inner;
   }
 
-  /** The hex SHA-256 of a bundle file, or of nothing when the bundle lacks it (refused on the VM). */
+  /**
+   * The hex SHA-256 of a bundle file, or of nothing when the bundle lacks it (refused on the VM).
+   */
   private static String sha256(Bundle bundle, String path) {
     try {
       java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
@@ -463,8 +465,8 @@ public final class SystemdProxyLauncher implements ProxyLauncher {
 
   /**
    * Stops and disables the service, then deletes what vmonboard recorded installing: a file only
-   * while it is still a plain file with the content vmonboard installed, an appended line only
-   * from the file it was appended to (the file rewritten by a copy renamed over it). What is not
+   * while it is still a plain file with the content vmonboard installed, an appended line only from
+   * the file it was appended to (the file rewritten by a copy renamed over it). What is not
    * recorded, or changed since, is left, and the run says so ({@link StageContext#progress}); a VM
    * that vmonboard never onboarded keeps every file.
    */

@@ -91,8 +91,12 @@ final class VmSession implements AutoCloseable {
       digest.update(generation.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
       for (dev.vmonboard.core.BundleFile file : bundle.files()) {
         byte[] path = file.path().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        digest.update(java.nio.ByteBuffer.allocate(12).putInt(path.length).putInt(file.mode())
-            .putInt(file.size()).array());
+        digest.update(
+            java.nio.ByteBuffer.allocate(12)
+                .putInt(path.length)
+                .putInt(file.mode())
+                .putInt(file.size())
+                .array());
         digest.update(path);
         digest.update(file.content());
       }

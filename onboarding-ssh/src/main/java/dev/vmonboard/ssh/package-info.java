@@ -22,10 +22,10 @@
  * and {@code curl} or {@code wget}. {@code sudo -n} when asked for. The tests run every script on
  * an {@link dev.vmonboard.ssh.EmbeddedVm} whose {@code PATH} holds only these tools.
  *
- * <p>Every path on a VM is hostile until checked ({@code VmPaths}): scripts
- * never follow a link, open a special file or use a directory that someone other than root or the
- * SSH user could have planted or can write, and they delete, restore or adopt only what vmonboard
- * recorded making (README, "Threat model").
+ * <p>Every path on a VM is hostile until checked ({@code VmPaths}): scripts never follow a link,
+ * open a special file or use a directory that someone other than root or the SSH user could have
+ * planted or can write, and they delete, restore or adopt only what vmonboard recorded making
+ * (README, "Threat model").
  *
  * <p>Every value that reaches the remote shell (config directory, container name, image, paths,
  * arguments, file contents) goes through {@link dev.vmonboard.core.Shell#quote}; the only command

@@ -99,13 +99,19 @@ class ContainerProxyLauncherTest {
     launcher.launch(update, target, updateRun);
     assertThat(vm.vm.containers()).containsKey(KEPT);
     Path configDir = Path.of(target.configDir());
-    assertThat(configDir.resolveSibling("." + configDir.getFileName() + ".vmonboard").resolve("previous"))
+    assertThat(
+            configDir
+                .resolveSibling("." + configDir.getFileName() + ".vmonboard")
+                .resolve("previous"))
         .isDirectory();
     transport.discardPrevious(target, updateRun);
     launcher.discardPrevious(update, target, updateRun);
     assertThat(VmSession.of(vm.connector, target, updateRun).scriptsRun()).isEqualTo(4);
     assertThat(vm.vm.containers()).containsOnlyKeys("istio-proxy");
-    assertThat(configDir.resolveSibling("." + configDir.getFileName() + ".vmonboard").resolve("previous"))
+    assertThat(
+            configDir
+                .resolveSibling("." + configDir.getFileName() + ".vmonboard")
+                .resolve("previous"))
         .doesNotExist();
   }
 

@@ -20,11 +20,11 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * Everything below a directory, byte for byte and never following a link or opening a special
- * file: each path with its type, mode, owner, group, and its content's SHA-256 (files) or target
- * (links). Two snapshots compared tell exactly what changed; the tests of the threat model assert
- * that nothing outside vmonboard's own files did, and that planted files and their targets are as
- * the attacker left them.
+ * Everything below a directory, byte for byte and never following a link or opening a special file:
+ * each path with its type, mode, owner, group, and its content's SHA-256 (files) or target (links).
+ * Two snapshots compared tell exactly what changed; the tests of the threat model assert that
+ * nothing outside vmonboard's own files did, and that planted files and their targets are as the
+ * attacker left them.
  */
 final class FileTree {
 
@@ -61,8 +61,7 @@ final class FileTree {
     Map<String, Object> unix =
         Files.readAttributes(path, "unix:mode,uid,gid", LinkOption.NOFOLLOW_LINKS);
     int mode = (Integer) unix.get("mode");
-    String head =
-        String.format("%06o %s:%s", mode, unix.get("uid"), unix.get("gid"));
+    String head = String.format("%06o %s:%s", mode, unix.get("uid"), unix.get("gid"));
     if (Files.isSymbolicLink(path)) {
       return head + " -> " + Files.readSymbolicLink(path);
     }
@@ -103,8 +102,7 @@ final class FileTree {
       Map<String, String> before, Map<String, String> after, List<String> own) {
     Set<String> foreign = new TreeSet<>();
     for (String path : changed(before, after)) {
-      boolean ours =
-          own.stream().anyMatch(o -> path.equals(o) || path.startsWith(o + "/"));
+      boolean ours = own.stream().anyMatch(o -> path.equals(o) || path.startsWith(o + "/"));
       if (!ours) {
         foreign.add(path + ": " + before.get(path) + " => " + after.get(path));
       }

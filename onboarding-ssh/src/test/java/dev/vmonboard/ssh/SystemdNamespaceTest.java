@@ -1,6 +1,5 @@
 package dev.vmonboard.ssh;
 
-import static dev.vmonboard.ssh.VmThreatModelTest.sh;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -118,7 +117,9 @@ class SystemdNamespaceTest {
     TestKeys.Key key = TestKeys.ed25519(Files.createDirectory(dir.resolve("client")));
     sshd =
         OpenSshServer.startInNamespace(
-            Files.createDirectory(dir.resolve("sshd")), List.of(key.publicKeyLine()), setup.toString());
+            Files.createDirectory(dir.resolve("sshd")),
+            List.of(key.publicKeyLine()),
+            setup.toString());
     Path knownHosts = Files.writeString(dir.resolve("known_hosts"), sshd.knownHostsLine() + "\n");
     connector =
         SshConnector.builder()
@@ -146,8 +147,7 @@ class SystemdNamespaceTest {
   /** Runs {@code lines} as root inside the namespace (over SSH: the sessions are in it). */
   void nsSh(String... lines) throws Exception {
     try (SshConnection c = connector.connect("127.0.0.1", sshd.port(), null)) {
-      ExecResult r =
-          c.exec("setup", String.join("\n", lines), new byte[0], Duration.ofSeconds(30));
+      ExecResult r = c.exec("setup", String.join("\n", lines), new byte[0], Duration.ofSeconds(30));
       if (r.exitCode() != 0) {
         throw new IllegalStateException("setup failed: " + r.lastErrorLines(5));
       }

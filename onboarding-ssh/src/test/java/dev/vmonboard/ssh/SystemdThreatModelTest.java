@@ -33,13 +33,13 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The threat model of the systemd style against a real OpenSSH server, with Istio's layout
- * rebuilt inside a directory that stands for the VM's {@code /} (the fixed system paths
- * themselves are tried in {@link SystemdNamespaceTest}): the {@code istio-proxy} user (here uid
- * 65534, {@code nobody}) owns {@code var/lib/istio}, {@code etc/certs} and {@code
- * var/run/secrets}, as in the official flow, and plants links, hard links and FIFOs there; a VM
- * vmonboard never onboarded has files of its own at the destinations and lines in {@code
- * etc/hosts}. Every test compares the whole tree byte for byte.
+ * The threat model of the systemd style against a real OpenSSH server, with Istio's layout rebuilt
+ * inside a directory that stands for the VM's {@code /} (the fixed system paths themselves are
+ * tried in {@link SystemdNamespaceTest}): the {@code istio-proxy} user (here uid 65534, {@code
+ * nobody}) owns {@code var/lib/istio}, {@code etc/certs} and {@code var/run/secrets}, as in the
+ * official flow, and plants links, hard links and FIFOs there; a VM vmonboard never onboarded has
+ * files of its own at the destinations and lines in {@code etc/hosts}. Every test compares the
+ * whole tree byte for byte.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class SystemdThreatModelTest {
@@ -59,7 +59,8 @@ class SystemdThreatModelTest {
     OpenSshServer.requireSshd();
     TestKeys.Key key = TestKeys.ed25519(Files.createDirectory(dir.resolve("client")));
     sshd =
-        OpenSshServer.start(Files.createDirectory(dir.resolve("sshd")), List.of(key.publicKeyLine()));
+        OpenSshServer.start(
+            Files.createDirectory(dir.resolve("sshd")), List.of(key.publicKeyLine()));
     Path knownHosts = Files.writeString(dir.resolve("known_hosts"), sshd.knownHostsLine() + "\n");
     connector =
         SshConnector.builder()
@@ -165,9 +166,11 @@ class SystemdThreatModelTest {
     return Bundle.builder()
         .workload(WorkloadRef.of("ns", "vm-1"))
         .addFiles(
-            BundleFile.of("cluster.env", 0644, Bundles.bytes("ISTIO_SERVICE='vm.ns'\nV=" + version + "\n")))
+            BundleFile.of(
+                "cluster.env", 0644, Bundles.bytes("ISTIO_SERVICE='vm.ns'\nV=" + version + "\n")))
         .addFiles(BundleFile.of("mesh.yaml", 0644, Bundles.bytes("defaultConfig: {}\n")))
-        .addFiles(BundleFile.of("root-cert.pem", 0644, Bundles.bytes("-----CERT " + version + "-----\n")))
+        .addFiles(
+            BundleFile.of("root-cert.pem", 0644, Bundles.bytes("-----CERT " + version + "-----\n")))
         .addFiles(
             BundleFile.of(
                 "hosts",
@@ -204,6 +207,14 @@ class SystemdThreatModelTest {
     Files.createSymbolicLink(fs.resolve("var/lib/istio/envoy/cluster.env"), shadow);
     chown(ISTIO_PROXY_UID, fs.resolve("var/lib/istio/envoy/cluster.env"));
     Files.createLink(fs.resolve("etc/certs/root-cert.pem"), shadow);
+    // ... and links at the temporary names an older vmonboard used, next to each destination.
+    for (String[] install : INSTALLS) {
+      Path predictable = fs.resolve(install[1] + ".vmonboard-new");
+      if (Files.isDirectory(predictable.getParent())) {
+        Files.createSymbolicLink(predictable, shadow);
+        chown(ISTIO_PROXY_UID, predictable);
+      }
+    }
     sh("mkfifo", fs.resolve("var/lib/istio/config/mesh").toString());
     chown(ISTIO_PROXY_UID, fs.resolve("var/lib/istio/config/mesh"));
     Map<String, String> before = FileTree.of(fs);
@@ -222,12 +233,17 @@ class SystemdThreatModelTest {
       assertThat(TestVm.mode(installed)).as(install[1]).isEqualTo(Integer.parseInt(install[2], 8));
       assertThat(Files.readAttributes(installed, "unix:nlink").get("nlink")).isEqualTo(1);
     }
-    assertThat(fs.resolve("var/run/secrets/tokens/istio-token")).content().startsWith(Canary.SECRET);
+    assertThat(fs.resolve("var/run/secrets/tokens/istio-token"))
+        .content()
+        .startsWith(Canary.SECRET);
     assertThat(fs.resolve("etc/hosts"))
         .hasContent("127.0.0.1 localhost\n10.0.0.1 istiod.istio-system.svc");
     Map<String, String> after = FileTree.of(fs);
     FileTree.assertOnlyChanged(before, after, own());
-    assertThat(after.keySet()).noneMatch(path -> path.contains(".vmonboard-"));
+    assertThat(after.keySet())
+        .as("no temporary name left behind")
+        .filteredOn(path -> !before.containsKey(path))
+        .noneMatch(path -> path.contains(".vmonboard-"));
   }
 
   @Test
@@ -268,7 +284,8 @@ class SystemdThreatModelTest {
 
     assertThatThrownBy(() -> launcher().launch(bundle("v1"), target(), run))
         .hasMessageContaining("exit code 42")
-        .hasMessageContaining("refusing to append to " + fs.resolve("etc/hosts") + ": not a plain file");
+        .hasMessageContaining(
+            "refusing to append to " + fs.resolve("etc/hosts") + ": not a plain file");
 
     Files.delete(fs.resolve("etc/hosts"));
     Files.createSymbolicLink(fs.resolve("etc/hosts"), fs.resolve("etc/secret/shadow"));
@@ -284,7 +301,8 @@ class SystemdThreatModelTest {
       Files.createDirectories(file.getParent());
       Files.writeString(file, "the admin's own " + install[0]);
     }
-    Files.writeString(fs.resolve("etc/hosts"), "127.0.0.1 localhost\n10.0.0.1 istiod.istio-system.svc\n");
+    Files.writeString(
+        fs.resolve("etc/hosts"), "127.0.0.1 localhost\n10.0.0.1 istiod.istio-system.svc\n");
     Map<String, String> before = FileTree.of(fs);
     List<String> progress = new ArrayList<>();
 
@@ -293,7 +311,9 @@ class SystemdThreatModelTest {
     FileTree.assertOnlyChanged(before, FileTree.of(fs), List.of());
     assertThat(progress)
         .contains(
-            "left " + fs.resolve("var/lib/istio/envoy/cluster.env") + ": vmonboard has no record"
+            "left "
+                + fs.resolve("var/lib/istio/envoy/cluster.env")
+                + ": vmonboard has no record"
                 + " of installing it");
   }
 
@@ -315,7 +335,8 @@ class SystemdThreatModelTest {
     launcher().remove(bundle("v1"), target(), reporting(progress));
     SshTransport.using(connector).remove(target(), run());
 
-    assertThat(progress).containsExactly("left " + clusterEnv + ": changed since vmonboard installed it");
+    assertThat(progress)
+        .containsExactly("left " + clusterEnv + ": changed since vmonboard installed it");
     assertThat(clusterEnv).hasContent("EDITED=1");
     Map<String, String> after = FileTree.of(fs);
     // Byte for byte: hosts as the admin had it, the other files gone, the records deleted.
@@ -327,7 +348,8 @@ class SystemdThreatModelTest {
             "var/run/secrets/tokens",
             "var/lib/vmonboard",
             "home"));
-    assertThat(Files.readString(fs.resolve("etc/hosts"))).isEqualTo("# admin\n127.0.0.1 localhost\n");
+    assertThat(Files.readString(fs.resolve("etc/hosts")))
+        .isEqualTo("# admin\n127.0.0.1 localhost\n");
   }
 
   StageContext reporting(List<String> progress) {

@@ -56,7 +56,9 @@ class VmThreatModelTest {
   static void start() throws Exception {
     OpenSshServer.requireSshd();
     key = TestKeys.ed25519(Files.createDirectory(dir.resolve("client")));
-    sshd = OpenSshServer.start(Files.createDirectory(dir.resolve("sshd")), List.of(key.publicKeyLine()));
+    sshd =
+        OpenSshServer.start(
+            Files.createDirectory(dir.resolve("sshd")), List.of(key.publicKeyLine()));
     Path knownHosts = Files.writeString(dir.resolve("known_hosts"), sshd.knownHostsLine() + "\n");
     connector =
         SshConnector.builder()
@@ -91,7 +93,11 @@ class VmThreatModelTest {
   }
 
   static Target target(Path configDir) {
-    return Target.builder().host("127.0.0.1").port(sshd.port()).configDir(configDir.toString()).build();
+    return Target.builder()
+        .host("127.0.0.1")
+        .port(sshd.port())
+        .configDir(configDir.toString())
+        .build();
   }
 
   static SshTransport transport() {
@@ -148,8 +154,7 @@ class VmThreatModelTest {
 
   /** The config and state directories of {@code configDir}: what a delivery may change. */
   List<String> bundleOnly(Path configDir) {
-    return List.of(
-        fs.relativize(configDir).toString(), fs.relativize(state(configDir)).toString());
+    return List.of(fs.relativize(configDir).toString(), fs.relativize(state(configDir)).toString());
   }
 
   static int exitCode(Throwable e) {
@@ -209,7 +214,8 @@ class VmThreatModelTest {
     Map<String, String> before = FileTree.of(fs);
 
     assertThatThrownBy(
-            () -> transport().deliver(Bundles.container("v1"), target(link.resolve("proxy")), run()))
+            () ->
+                transport().deliver(Bundles.container("v1"), target(link.resolve("proxy")), run()))
         .hasMessageContaining("exit code 20")
         .hasMessageContaining("it belongs to uid " + LOCAL_USER);
 
@@ -233,7 +239,8 @@ class VmThreatModelTest {
       transport().deliver(Bundles.container("v1"), target(configDir), run());
     }
     switch (hostile) {
-      case "a parent others can write (0777, no sticky bit)" -> sh("chmod", "0777", parent.toString());
+      case "a parent others can write (0777, no sticky bit)" ->
+          sh("chmod", "0777", parent.toString());
       case "a parent of another user" -> chown(LOCAL_USER, parent);
       case "a config directory others can write" -> {
         Files.createDirectory(configDir);
@@ -262,7 +269,9 @@ class VmThreatModelTest {
 
     // Where the delivery passed and the launch refused, the delivery changed the bundle only.
     FileTree.assertOnlyChanged(
-        before, FileTree.of(fs), hostile.contains("certificate") ? bundleOnly(configDir) : List.of());
+        before,
+        FileTree.of(fs),
+        hostile.contains("certificate") ? bundleOnly(configDir) : List.of());
   }
 
   @Test
@@ -367,6 +376,30 @@ class VmThreatModelTest {
   }
 
   @Test
+  void siblingsPlantedUnderTheNamesOfAnOlderVmonboardAreNeitherUsedNorRestored() throws Exception {
+    Path shared = Files.createDirectories(fs.resolve("tmp"));
+    sh("chmod", "1777", shared.toString());
+    Path configDir = shared.resolve("istio-proxy");
+    Path victim = victimFile();
+    // The kept copy and temporary names an older vmonboard used next to the config directory.
+    Path oldKept = Files.createDirectories(shared.resolve(".istio-proxy.vmonboard-previous"));
+    Files.writeString(oldKept.resolve(".vmonboard"), "planted\n");
+    Files.writeString(oldKept.resolve("istio-ca.pem"), "-----ATTACKER CA-----\n");
+    Files.createSymbolicLink(shared.resolve(".istio-proxy.vmonboard-new-000000000000"), victim);
+    sh("chown", "-R", "-h", LOCAL_USER + ":" + LOCAL_USER, oldKept.toString());
+    chown(LOCAL_USER, shared.resolve(".istio-proxy.vmonboard-new-000000000000"));
+    Map<String, String> before = FileTree.of(fs);
+
+    transport().deliver(Bundles.container("v1"), target(configDir), run());
+    StageContext.Standalone update = run();
+    transport().deliver(Bundles.container("v2"), target(configDir), update);
+    assertThat(transport().restorePrevious(target(configDir), update)).isTrue();
+
+    assertThat(configDir.resolve("istio-ca.pem")).hasContent("-----CERT v1-----");
+    FileTree.assertOnlyChanged(before, FileTree.of(fs), bundleOnly(configDir));
+  }
+
+  @Test
   void aMarkedDirectoryVmonboardDidNotRecordIsNeitherReplacedNorRemoved() throws Exception {
     Path configDir = fs.resolve("srv/istio-proxy");
     // A directory that looks like a bundle (its marker copied from one), made by an admin.
@@ -405,8 +438,7 @@ class VmThreatModelTest {
     transport().remove(target(configDir), off);
 
     FileTree.assertOnlyChanged(before, FileTree.of(fs), List.of());
-    assertThat(progress)
-        .contains("left " + certs(configDir) + ": vmonboard did not make it");
+    assertThat(progress).contains("left " + certs(configDir) + ": vmonboard did not make it");
   }
 
   @Test
@@ -477,7 +509,11 @@ class VmThreatModelTest {
               .hostKeyPolicy(HostKeyPolicy.knownHosts(knownHosts))
               .build();
       Target target =
-          Target.builder().host("127.0.0.1").port(relay.port()).configDir(configDir.toString()).build();
+          Target.builder()
+              .host("127.0.0.1")
+              .port(relay.port())
+              .configDir(configDir.toString())
+              .build();
       Bundle v2 = Bundles.container("v2");
       StageContext.Standalone update = run();
       VmSession session = VmSession.of(viaRelay, target, update);
