@@ -412,7 +412,9 @@ class ContainerProxyLauncherTest {
           .isInstanceOf(StageException.class)
           .hasMessageContaining("no answer within")
           .satisfies(e -> assertThat(((StageException) e).isTransient()).isTrue());
-      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+      // Well before the 60 s the readiness wait would take (not a timing bound: the machine is
+      // shared, and connecting alone can take seconds under load).
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(30));
     }
   }
 

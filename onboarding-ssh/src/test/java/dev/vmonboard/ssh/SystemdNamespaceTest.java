@@ -87,6 +87,9 @@ class SystemdNamespaceTest {
   @BeforeEach
   void start() throws Exception {
     OpenSshServer.requireSshd();
+    assertThat(Path.of(SystemdProxyLauncher.DEFAULT_STATE_DIRECTORY))
+        .as("no test may write this machine's own state directory (set stateDirectory)")
+        .doesNotExist();
     boolean works = namespacesWork(dir);
     if (!works && System.getenv("CI") != null) {
       fail("CI is set but this machine cannot mount overlays in a private mount namespace (root?)");
