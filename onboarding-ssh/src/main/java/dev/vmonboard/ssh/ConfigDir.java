@@ -152,6 +152,11 @@ record ConfigDir(String path, String parent, String base) {
     "lock() {",
     "  vmo_i=0",
     "  until mkdir -- \"./$vstate/lock\" 2>/dev/null; do",
+    // Not held but not creatable (read-only, no space): said at once, with mkdir's own words.
+    "    if [ ! -d \"./$vstate/lock\" ]; then",
+    "      if mkdir -- \"./$vstate/lock\"; then break; fi",
+    "      [ -d \"./$vstate/lock\" ] || fail 21 \"cannot take the lock in $parent/$vstate\"",
+    "    fi",
     "    vmo_h=''",
     "    [ -f \"./$vstate/lock/pid\" ] && read -r vmo_h < \"./$vstate/lock/pid\"",
     "    if [ -n \"$vmo_h\" ] && ! kill -0 \"$vmo_h\" 2>/dev/null; then rm -rf -- \"./$vstate/lock\"; continue; fi",
