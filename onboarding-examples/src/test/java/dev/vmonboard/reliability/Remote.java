@@ -61,17 +61,36 @@ final class Remote {
     return contents;
   }
 
-  /** The temporary siblings a delivery makes next to {@code configDir}, if any are left. */
+  /**
+   * What a delivery left behind for {@code configDir}, if anything: a sibling of its other than the
+   * state directory ({@code .NAME.vmonboard}), and in the state directory anything but the list of
+   * generations, the records of made directories and the kept bundle (a temporary directory, a
+   * lock).
+   */
   static List<String> litter(Path configDir) {
+    String state = "." + configDir.getFileName() + ".vmonboard";
+    List<String> litter = new java.util.ArrayList<>();
     try (Stream<Path> siblings = Files.list(configDir.getParent())) {
-      String prefix = "." + configDir.getFileName() + ".vmonboard-";
-      return siblings
+      siblings
           .map(p -> p.getFileName().toString())
-          .filter(n -> n.startsWith(prefix))
-          .toList();
+          .filter(n -> n.startsWith(state) && !n.equals(state))
+          .forEach(litter::add);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    Path stateDir = configDir.resolveSibling(state);
+    if (Files.isDirectory(stateDir)) {
+      try (Stream<Path> inside = Files.list(stateDir)) {
+        inside
+            .map(p -> p.getFileName().toString())
+            .filter(n -> !List.of("gens", "dirs", "previous").contains(n))
+            .map(n -> state + "/" + n)
+            .forEach(litter::add);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return litter;
   }
 
   /** How many containers the VM's runtime was asked to run. */

@@ -19,23 +19,23 @@ import java.util.regex.Pattern;
  * optionally through {@code sudo -n}.
  *
  * <p>{@link #launch} runs as one script, in the run's shell (the same exec channel as the
- * delivery): it checks that the VM has {@code curl} or {@code wget}, runs the launch's {@linkplain
- * ContainerLaunch#prepareCommands(String) prepare commands} (creates the {@linkplain
- * ContainerLaunch#hostDirectories() host directories} owner-only, as the SSH user, and copies their
- * seed files in, such as the root certificate), then runs the new container from the bundle's
- * {@link ContainerLaunch}. Only when that run fails does it look for an old container of the same
- * name (the usual reason: an update, where the old proxy holds the name): a running one is stopped
- * (on the host network the old and the new proxy cannot both listen) and kept, renamed {@code
- * NAME-vmonboard-previous} (replacing an older kept one), for {@link #restorePrevious}; one that
- * does not run is removed; then it runs the new one again. With no container of that name, the
- * run's own failure is reported: a first start runs nothing but the new container. It then polls
- * until the container is running and the readiness URL answers, or fails as soon as the container
- * exits (with its exit code and last log lines) or when the readiness timeout passes. Failures
- * carry the runtime's exit code and the last lines of its stderr. {@link #restorePrevious} removes
- * the failed container and renames the kept one back and starts it; {@link #discardPrevious}
- * removes the kept one once the new one is ready. {@link #remove} removes the container (and a kept
- * one), then deletes the host directories, so that offboarding leaves nothing of the proxy on the
- * VM.
+ * delivery): it checks that the VM has {@code curl} or {@code wget}, prepares the {@linkplain
+ * ContainerLaunch#hostDirectories() host directories} (created owner-only as the SSH user and
+ * recorded as vmonboard's; the container can write them, so their seed files, such as the root
+ * certificate, are renamed in, never copied through what is there), then runs the new container
+ * from the bundle's {@link ContainerLaunch}. Only when that run fails does it look for an old
+ * container of the same name (the usual reason: an update, where the old proxy holds the name): a
+ * running one is stopped (on the host network the old and the new proxy cannot both listen) and
+ * kept, renamed {@code NAME-vmonboard-previous} (replacing an older kept one), for {@link
+ * #restorePrevious}; one that does not run is removed; then it runs the new one again. With no
+ * container of that name, the run's own failure is reported: a first start runs nothing but the new
+ * container. It then polls until the container is running and the readiness URL answers, or fails
+ * as soon as the container exits (with its exit code and last log lines) or when the readiness
+ * timeout passes. Failures carry the runtime's exit code and the last lines of its stderr. {@link
+ * #restorePrevious} removes the failed container and renames the kept one back and starts it;
+ * {@link #discardPrevious} removes the kept one once the new one is ready. {@link #remove} removes
+ * the container (and a kept one), then deletes the host directories vmonboard recorded making, so
+ * that offboarding leaves nothing of the proxy on the VM and nothing else is deleted.
  *
  * <p>Every value (container name, image, paths, arguments) reaches the shell through {@link
  * Shell#quote}; the container name, the image and the readiness URL are also checked against what
@@ -101,8 +101,9 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
   @Override
   public ProxyStatus launch(Bundle bundle, Target target, StageContext context) {
     ContainerLaunch spec = spec(bundle, context);
-    String configDir = ConfigDir.of(target, context).path();
-    RemoteScript script = starting(spec, configDir, context);
+    ConfigDir dir = ConfigDir.of(target, context);
+    String configDir = dir.path();
+    RemoteScript script = starting(spec, dir, context);
     String run = runCommand(spec, configDir);
     script.lines(
         // A first start runs at once; only a failed run (an update: the name is taken) looks for
@@ -152,11 +153,12 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
       return false;
     }
     ContainerLaunch spec = spec(bundle, context);
-    String configDir = ConfigDir.of(target, context).path();
+    ConfigDir dir = ConfigDir.of(target, context);
+    String configDir = dir.path();
     RemoteScript script =
         starting(
             spec,
-            configDir,
+            dir,
             context,
             "rt inspect --format '{{.State.Status}}' \"$kept\" >/dev/null 2>&1 || { say none; exit"
                 + " 0; }");
@@ -200,21 +202,65 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
 
   /**
    * The start of a script that starts a container: the readiness probe (required), then {@code
-   * checks} (lines that may end the script early), then the prepare commands (host directories
-   * created, seed files copied in from the bundle in {@code configDir}).
+   * checks} (lines that may end the script early), then the host directories prepared.
    */
   private RemoteScript starting(
-      ContainerLaunch spec, String configDir, StageContext context, String... checks) {
-    RemoteScript script = script(spec, context);
+      ContainerLaunch spec, ConfigDir dir, StageContext context, String... checks) {
+    RemoteScript script = script(spec, dir, context);
     Readiness.defineProbe(script, true);
     script.lines(checks);
-    for (List<String> command : spec.prepareCommands(configDir)) {
-      script.lines(
-          Shell.join(command)
-              + " || fail 36 "
-              + Shell.quote("cannot prepare " + command.get(command.size() - 1)));
-    }
+    appendPrepare(script, spec, dir);
     return script;
+  }
+
+  /**
+   * Appends the preparation of the host directories ({@code <config dir><suffix>}), which the
+   * container can write and so are hostile input: in the checked parent of the config directory
+   * ({@code enter}, under the state directory's lock), each one must be missing (it is then made
+   * {@code 0700} and recorded in the state directory as vmonboard's), or a directory of the SSH
+   * user with mode {@code 0700} that vmonboard recorded (or an empty one, then recorded). Each seed
+   * file is checked to be a plain file of the delivered bundle, copied into the owner-only state
+   * directory, and renamed into the host directory ({@code mv -T}): a link, FIFO or file the
+   * container left under that name is replaced, never written through; a directory there is an
+   * error.
+   */
+  private static void appendPrepare(RemoteScript script, ContainerLaunch spec, ConfigDir dir) {
+    if (spec.hostDirectories().isEmpty()) {
+      return;
+    }
+    script.lines(
+        "enter",
+        "[ -d \"./$vstate\" ] || fail 41 \"there is no bundle of vmonboard in $dir: deliver it"
+            + " first\"",
+        "trap unlock EXIT",
+        "lock");
+    for (ContainerLaunch.HostDirectory directory : spec.hostDirectories()) {
+      String name = Shell.quote(dir.base() + directory.suffix());
+      script.lines(
+          "h=" + name,
+          "mine '" + VmPaths.OWNER_ONLY + "' \"./$h\"",
+          "if [ -e \"./$h\" ]; then",
+          "  made \"$h\" || [ -z \"$(ls -A -- \"./$h\")\" ] || fail 36 \"$parent/$h exists and"
+              + " vmonboard did not make it: refusing to use it\"",
+          "else",
+          "  mkdir -m 0700 -- \"./$h\" || fail 36 \"cannot create $parent/$h\"",
+          "fi",
+          "made \"$h\" || printf '%s\\n' \"$h\" >> \"./$vstate/dirs\" || fail 36 'cannot record '\"$h\"");
+      directory
+          .seeds()
+          .forEach(
+              (source, file) ->
+                  script.lines(
+                      "plain \"./$base\"/" + Shell.quote(source),
+                      "cp -- \"./$base\"/"
+                          + Shell.quote(source)
+                          + " \"./$vstate/seed\" && mv -f -T -- \"./$vstate/seed\" \"./$h\"/"
+                          + Shell.quote(file)
+                          + " || fail 36 \"cannot place \""
+                          + Shell.quote(file)
+                          + "\" in $parent/$h\""));
+    }
+    script.lines("unlock");
   }
 
   /** The wait until the container {@code $name} runs and answers ready, or exits. */
@@ -259,11 +305,15 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
 
   /** Hint for the exit code of a script that starts a container. */
   private String hint(int code, Target target, String configDir, String down) {
-    if (code == 36) {
+    if (code == 36 || code == 20 || code == 21) {
       return "check that "
           + target.user().orElse("the SSH user")
           + " may create directories next to "
-          + configDir;
+          + configDir
+          + ", and remove what the message names if nobody else should have put it there";
+    }
+    if (code == 41) {
+      return "deliver the bundle before starting the proxy";
     }
     if (code == 31 || code == 38) {
       return useHint();
@@ -316,28 +366,56 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
                 : " running but not ready"));
   }
 
+  /**
+   * Removes the container and a kept one, then each host directory that vmonboard recorded as made
+   * by it (a directory of the SSH user, {@code 0700}); one it did not make is left, and the run
+   * says so ({@link StageContext#progress}).
+   */
   @Override
   public void remove(Bundle bundle, Target target, StageContext context) {
     ContainerLaunch spec = spec(bundle, context);
-    String configDir = ConfigDir.of(target, context).path();
-    RemoteScript script = script(spec, context);
+    ConfigDir dir = ConfigDir.of(target, context);
+    RemoteScript script = script(spec, dir, context);
     appendRemoval(script, "name", "container");
     appendRemoval(script, "kept", "the kept container");
-    for (ContainerLaunch.HostDirectory directory : spec.hostDirectories()) {
-      String path = Shell.quote(directory.path(configDir));
-      script.lines("rm -rf -- " + path + " || fail 37 'cannot delete '" + path);
+    if (!spec.hostDirectories().isEmpty()) {
+      script.lines(
+          "if [ -d \"$parent\" ] && cd -P -- \"$parent\"; then",
+          "  top=$PWD",
+          "  trusted \"$parent\" \"$top\"",
+          "  mine '" + VmPaths.OWNER_ONLY + "' \"./$vstate\"");
+      for (ContainerLaunch.HostDirectory directory : spec.hostDirectories()) {
+        script.lines(
+            "  h=" + Shell.quote(dir.base() + directory.suffix()),
+            "  if [ -e \"./$h\" ] || [ -L \"./$h\" ]; then",
+            "    if made \"$h\"; then",
+            "      mine '" + VmPaths.OWNER_ONLY + "' \"./$h\"",
+            "      rm -rf -- \"./$h\" || fail 37 \"cannot delete $parent/$h\"",
+            "    else",
+            "      say \"left $parent/$h: vmonboard did not make it\"",
+            "    fi",
+            "  fi");
+      }
+      script.lines("fi");
     }
     script.lines("say removed");
-    runRemoval("remove the proxy container " + spec.containerName(), script, target, context);
+    List<String> said =
+        runRemoval("remove the proxy container " + spec.containerName(), script, target, context);
+    Readiness.reportLeft(said, context);
   }
 
-  /** Runs a script that removes containers (and files), failing on any exit code but 0. */
-  private void runRemoval(String what, RemoteScript script, Target target, StageContext context) {
+  /**
+   * Runs a script that removes containers (and files), failing on any exit code but 0; returns what
+   * it said.
+   */
+  private List<String> runRemoval(
+      String what, RemoteScript script, Target target, StageContext context) {
     VmSession session = VmSession.of(connector, target, context);
     ExecResult result = session.run(what, script, Duration.ofMinutes(2), context);
     if (result.exitCode() != 0) {
       throw session.failure(what, result, context, false, useHint());
     }
+    return result.stdoutText().strip().lines().toList();
   }
 
   @Override
@@ -349,8 +427,13 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
     String configDir = ConfigDir.trimmed(target.configDir());
     List<String> lines = new ArrayList<>();
     lines.add(VmSession.plan(target, "one script in the run's exec channel (after the delivery):"));
-    for (List<String> command : spec.prepareCommands(configDir)) {
-      lines.add("  " + Shell.join(command));
+    for (ContainerLaunch.HostDirectory directory : spec.hostDirectories()) {
+      lines.add(
+          "  create "
+              + Shell.quote(directory.path(configDir))
+              + " (0700, recorded as vmonboard's; an existing one only if vmonboard made it) and"
+              + " rename into it, never writing through what is there: "
+              + String.join(", ", directory.seeds().values()));
     }
     String name = Shell.quote(spec.containerName());
     String runtimeWords = Shell.join(prefix());
@@ -394,13 +477,25 @@ public final class ContainerProxyLauncher implements ProxyLauncher {
                 + Shell.join(spec.containerName(), spec.containerName() + KEPT)
                 + " (if present)"));
     for (ContainerLaunch.HostDirectory directory : spec.hostDirectories()) {
-      lines.add("  rm -rf -- " + Shell.quote(directory.path(configDir)));
+      lines.add(
+          "  rm -rf -- "
+              + Shell.quote(directory.path(configDir))
+              + " (only if vmonboard recorded making it)");
     }
     return lines;
   }
 
   private RemoteScript script(ContainerLaunch spec, StageContext context) {
-    return new RemoteScript()
+    return withNames(new RemoteScript(), spec, context);
+  }
+
+  /** A script with the names of {@code spec} and the path functions of {@code dir}. */
+  private RemoteScript script(ContainerLaunch spec, ConfigDir dir, StageContext context) {
+    return withNames(dir.script(), spec, context);
+  }
+
+  private RemoteScript withNames(RemoteScript script, ContainerLaunch spec, StageContext context) {
+    return script
         .set("name", spec.containerName())
         .set("kept", spec.containerName() + KEPT)
         .set("runtime", runtime)

@@ -18,6 +18,8 @@ import java.util.regex.Pattern;
  */
 final class Readiness {
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Readiness.class);
+
   private static final Pattern URL =
       Pattern.compile("https?://[A-Za-z0-9.\\[\\]:-]+(/[A-Za-z0-9._~/%?=&-]*)?");
 
@@ -189,6 +191,20 @@ final class Readiness {
       throw session.failure(task, result, context, true, null);
     }
     return result.stdoutText().strip();
+  }
+
+  /**
+   * Reports each {@code left PATH: WHY} line a removal script said: what it did not delete because
+   * vmonboard did not make it (or it changed since), as progress of the stage and a warning in the
+   * log.
+   */
+  static void reportLeft(List<String> said, StageContext context) {
+    for (String line : said) {
+      if (line.startsWith("left ")) {
+        LOG.warn("{}: {}", context.workload(), line);
+        context.progress(line);
+      }
+    }
   }
 
   /** The status of a successful launch from its output ({@code ready N}). */

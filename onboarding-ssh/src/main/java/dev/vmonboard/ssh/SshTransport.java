@@ -8,10 +8,8 @@ import dev.vmonboard.core.StageException;
 import dev.vmonboard.core.Target;
 import dev.vmonboard.core.Transport;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -20,25 +18,41 @@ import java.util.TreeSet;
 
 /**
  * Delivers bundles to VMs over SSH: the whole bundle in one script, replacing the previous bundle
- * as a whole or not at all.
+ * as a whole or not at all, exactly once per run.
  *
  * <p>The bundle travels inside the script itself: each file is written by the shell's built-in
  * {@code printf} (its bytes escaped into the quoted format, so no process starts and no content
- * appears in a command line) into a new directory ({@code 0750}) next to the config directory,
- * under the {@code umask} that gives it its bundle mode from the start (the token {@code 0600}:
- * never readable by others, not even for a moment). The script then checks every file's size, moves
- * the previous directory aside and the new one into place, and keeps the previous one next to it
- * ({@code .BASE.vmonboard-previous}, modes unchanged) for {@link #restorePrevious}, until {@link
- * #discardPrevious}, the next delivery (which keeps the bundle it replaces instead) or {@link
- * #remove}. The shell parses the whole script before it runs any of it, so a transfer cut short
- * runs nothing; on any failure while it runs, the script's exit trap deletes the new directory and
- * puts the previous one back; a later delivery also restores and cleans what a killed one left
- * behind. The directory gets a {@code .vmonboard} marker file: an existing non-empty directory
- * without it is never replaced or deleted.
+ * appears in a command line) into a new directory ({@code 0750}), under the {@code umask} that
+ * gives it its bundle mode from the start (the token {@code 0600}: never readable by others, not
+ * even for a moment). The script then checks every file's size and swaps the new directory in.
  *
- * <p>What the VM needs: a POSIX {@code sh} and the POSIX tools {@code mkdir}, {@code mv}, {@code
- * rm}, {@code chmod}, {@code ls} and {@code wc}. The SSH user must be able to write the config
- * directory's parent.
+ * <p>Every path is hostile until checked ({@link VmPaths}): the script changes into the physical
+ * path of the config directory's parent and works relative to it from then on; that parent and
+ * every directory above it must belong to root or the SSH user and be writable by others only with
+ * the sticky bit ({@code /tmp}); the config directory must be a directory of the SSH user that
+ * others cannot write. Everything else vmonboard keeps lives in an owner-only state directory next
+ * to it ({@code .BASE.vmonboard}, see {@link ConfigDir#state}), where nobody else can plant a file:
+ * the new directory is built there, the replaced bundle is kept there ({@code previous}) for {@link
+ * #restorePrevious} until {@link #discardPrevious} or {@link #remove}, and it lists the generations
+ * of the bundles it wrote. A bundle directory counts as vmonboard's only when its marker names a
+ * generation the state lists: any other non-empty directory is never replaced, restored or deleted.
+ * Renames into the shared parent use {@code mv -T}, which never moves into a directory or link
+ * someone planted meanwhile.
+ *
+ * <p>Exactly once: every attempt of one run writes the same generation (random per run) into the
+ * bundle's marker. A retry after a lost connection finds the marker and reports that the earlier
+ * attempt's swap happened instead of swapping again, so the kept bundle stays the one that ran
+ * before the run (another run's delivery keeps the bundle it replaces, as {@link Transport} says).
+ * Scripts for one directory take a lock in the state directory, so an attempt still finishing on
+ * the VM and its retry never interleave.
+ *
+ * <p>The shell parses the whole script before it runs any of it, so a transfer cut short runs
+ * nothing; on any failure while it runs, the script's exit trap deletes the new directory and puts
+ * the previous one back; a later script also restores and cleans what a killed one left behind.
+ *
+ * <p>What the VM needs: a POSIX {@code sh} and {@code id}, {@code ls}, {@code mkdir}, {@code mv}
+ * (GNU or BusyBox: {@code -T}), {@code rm}, {@code chmod} and {@code wc}. The SSH user must be able
+ * to write the config directory's parent.
  *
  * <p>The connection and its one shell ({@code sh} in one exec channel) are opened through the
  * {@link SshConnector} and shared with the launcher of the same run ({@link StageContext#shared}):
@@ -47,16 +61,12 @@ import java.util.TreeSet;
 public final class SshTransport implements Transport {
 
   private static final String MARKER = ConfigDir.MARKER;
-  private static final byte[] MARKER_CONTENT =
-      "This directory is written and deleted by vmonboard; do not keep other files here.\n"
-          .getBytes(StandardCharsets.US_ASCII);
+  private static final String MARKER_TEXT =
+      "This directory is written and deleted by vmonboard; do not keep other files here.\n";
   private static final Duration DELIVERY_LIMIT = Duration.ofMinutes(5);
-  private static final SecureRandom RANDOM = new SecureRandom();
 
   /** What {@link VmSession#keptAside} notes for the bundle a delivery replaced. */
   private static final String KEPT_BUNDLE = "bundle";
-
-  private static final String DELIVERED_KEPT = "delivered kept";
 
   private final SshConnector connector;
 
@@ -72,34 +82,93 @@ public final class SshTransport implements Transport {
   @Override
   public void deliver(Bundle bundle, Target target, StageContext context) {
     ConfigDir dir = ConfigDir.of(target, context);
+    VmSession session = VmSession.of(connector, target, context);
+    String generation = session.generation(bundle);
     List<BundleFile> files = new ArrayList<>(bundle.files());
-    files.add(BundleFile.of(MARKER, 0644, MARKER_CONTENT));
+    files.add(
+        BundleFile.of(
+            MARKER, 0644, (generation + "\n" + MARKER_TEXT).getBytes(StandardCharsets.US_ASCII)));
     RemoteScript script =
-        swapping(dir)
+        guarded(dir)
+            .set("gen", generation)
             .lines(
-                "[ -d \"$parent\" ] || mkdir -p -- \"$parent\" || fail 21 \"cannot create $parent\"");
-    appendWrites(script, files, "0750");
-    appendChecks(script, files);
-    appendSwapIn(script, "$tmp", "previous bundle", "new bundle");
-    // The bundle just replaced is kept for a rollback, instead of an older one; should a stale
-    // copy resist deletion, the replaced bundle is dropped rather than put in it.
+                "if [ -e \"./$base\" ]; then",
+                "  if recorded \"./$base\"; then",
+                "    if [ \"$g\" = \"$gen\" ]; then",
+                // An earlier attempt of this run swapped it in: nothing to do, the kept copy stays.
+                "      if [ -d \"./$vstate/previous\" ]; then say already kept; else say already; fi",
+                "      exit 0",
+                "    fi",
+                "  elif [ -n \"$(ls -A -- \"./$base\")\" ]; then",
+                "    fail 20 \"$dir holds files vmonboard did not record as its own; refusing to"
+                    + " replace it\"",
+                "  fi",
+                "fi");
+    appendWrites(script, "new", files, "0750");
+    appendChecks(script, "new", files);
     script.lines(
-        // Usually there is none (a first delivery, or one whose run dropped it): no rm then.
-        "if [ -e \"$prev\" ] || [ -L \"$prev\" ]; then rm -rf -- \"$prev\" 2>/dev/null; fi",
-        "if [ -e \"$prev\" ]; then rm -rf -- \"$old\"; elif [ -d \"$old\" ]; then mv -- \"$old\""
-            + " \"$prev\"; fi",
-        "if [ -e \"$prev\" ]; then say delivered kept; else say delivered; fi");
-    String said = run("deliver the bundle", script, target, context, "delivered", DELIVERED_KEPT);
+        "printf '%s\\n' \"$gen\" >> \"./$vstate/gens\" || fail 21 'cannot record the generation'",
+        "if [ -e \"./$base\" ]; then",
+        "  mv -- \"./$base\" \"./$vstate/old\" || fail 25 'cannot move the previous bundle aside'",
+        "fi",
+        "mv -T -- \"./$vstate/new\" \"./$base\" || fail 25 'cannot move the new bundle into place'",
+        "said=delivered",
+        "if [ -d \"./$vstate/old\" ]; then",
+        // The bundle just replaced is kept for a rollback, instead of an older one.
+        "  if [ -e \"./$vstate/previous\" ]; then rm -rf -- \"./$vstate/previous\"; fi",
+        "  mv -- \"./$vstate/old\" \"./$vstate/previous\" && said='delivered kept'",
+        "fi",
+        // Only the generations still on the VM stay listed.
+        "{ printf '%s\\n' \"$gen\"; if [ -f \"./$vstate/previous/" + MARKER + "\" ]; then",
+        "  read -r k < \"./$vstate/previous/" + MARKER + "\" && printf '%s\\n' \"$k\"; fi",
+        "} > \"./$vstate/gens.new\" && mv -f -- \"./$vstate/gens.new\" \"./$vstate/gens\"",
+        "say \"$said\"");
+    String said;
+    try {
+      said =
+          run(
+              "deliver the bundle",
+              script,
+              target,
+              context,
+              "delivered",
+              "delivered kept",
+              "already",
+              "already kept");
+    } catch (StageException e) {
+      if (!e.isTransient() || e.getCause() == null) {
+        throw e;
+      }
+      // No answer: the script may have run to the end. Say what the VM holds, and how to know.
+      throw new StageException(
+          e.getMessage()
+              + "; "
+              + dir.path()
+              + " holds either the bundle it held before or this run's (generation "
+              + generation
+              + "), never a mix, and the bundle it held before stays kept",
+          "run again: a retry of this run finds out whether the swap happened and never swaps"
+              + " twice",
+          true,
+          e.getCause());
+    }
+    if (said.startsWith("already")) {
+      context.progress(
+          "an earlier attempt of this run already delivered the bundle to "
+              + dir.path()
+              + (said.endsWith("kept") ? "; the previous bundle stays kept" : ""));
+    }
     // A first delivery keeps nothing: the run's discard (or restore) then costs no round trip.
-    VmSession.of(connector, target, context).keptAside(KEPT_BUNDLE, said.equals(DELIVERED_KEPT));
+    session.keptAside(KEPT_BUNDLE, said.contains("kept"));
   }
 
   /**
-   * Puts back the bundle that the last {@link #deliver} replaced, kept next to the config directory
-   * ({@code .BASE.vmonboard-previous}): the failed bundle is moved aside, the kept one renamed into
-   * place, then the failed one deleted; on any failure the exit trap puts the failed one back, so
-   * the directory always holds one whole bundle. Modes are those of the delivery (the token {@code
-   * 0600}, the directory {@code 0750}).
+   * Puts back the bundle that the last {@link #deliver} replaced, kept in the state directory: the
+   * failed bundle is moved aside, the kept one renamed into place, then the failed one deleted; on
+   * any failure the exit trap puts the failed one back, so the directory always holds one whole
+   * bundle. Modes are those of the delivery (the token {@code 0600}, the directory {@code 0750}).
+   * Only a bundle kept in the state directory is ever restored: a directory planted anywhere else
+   * is never adopted.
    *
    * @return false when no bundle was kept (a first delivery, or already restored or discarded)
    */
@@ -110,10 +179,17 @@ public final class SshTransport implements Transport {
       return false;
     }
     RemoteScript script =
-        swapping(ConfigDir.of(target, context))
-            .lines("[ -f \"$prev/" + MARKER + "\" ] || { say none; exit 0; }");
-    appendSwapIn(script, "$prev", "failed bundle", "previous bundle");
-    script.lines("say restored");
+        guarded(ConfigDir.of(target, context))
+            .lines(
+                "[ -d \"./$vstate/previous\" ] || { say none; exit 0; }",
+                "if [ -e \"./$base\" ]; then",
+                "  recorded \"./$base\" || [ -z \"$(ls -A -- \"./$base\")\" ] || fail 20 \"$dir holds"
+                    + " files vmonboard did not record as its own; refusing to replace it\"",
+                "  mv -- \"./$base\" \"./$vstate/old\" || fail 25 'cannot move the failed bundle aside'",
+                "fi",
+                "mv -T -- \"./$vstate/previous\" \"./$base\" || fail 25 'cannot move the previous"
+                    + " bundle into place'",
+                "say restored");
     boolean restored =
         run("restore the previous bundle", script, target, context, "restored", "none")
             .equals("restored");
@@ -129,52 +205,44 @@ public final class SshTransport implements Transport {
       return;
     }
     RemoteScript script =
-        ConfigDir.of(target, context)
-            .script()
-            .lines("rm -rf -- \"$prev\" || fail 26 \"cannot delete $prev\"", "say discarded");
+        guarded(ConfigDir.of(target, context))
+            .lines(
+                "if [ -e \"./$vstate/previous\" ]; then",
+                "  rm -rf -- \"./$vstate/previous\" || fail 26 \"cannot delete the kept bundle\"",
+                "fi",
+                "say discarded");
     run("drop the previous bundle", script, target, context, "discarded");
     session.releasedAside(KEPT_BUNDLE);
   }
 
   /**
-   * A script that swaps a directory into {@code $dir}: {@code $tmp} (a new sibling to write) and
-   * {@code $old} (where the bundle in place goes aside) set; an exit trap that deletes {@code
-   * $tmp}, puts {@code $old} back when {@code $dir} is missing and deletes what is left of {@code
-   * $old}; then the clean-up of what a killed script left behind and the refusal of a foreign
-   * directory.
+   * A script that enters the config directory's parent and checks it ({@link ConfigDir#script}),
+   * creates the state directory if missing, takes its lock, sets an exit trap that puts back a
+   * bundle set aside in {@code $vstate/old} when {@code $base} is missing and deletes what is left
+   * of the script's own work, then cleans what a killed script left.
    */
-  private static RemoteScript swapping(ConfigDir dir) {
+  private static RemoteScript guarded(ConfigDir dir) {
     return dir.script()
-        .set("tmp", dir.litter("new-" + suffix()))
-        .set("old", dir.litter("old-" + suffix()))
         .lines(
             "cleanup() {",
-            "  if [ -e \"$tmp\" ]; then rm -rf -- \"$tmp\"; fi",
-            "  if [ ! -e \"$dir\" ] && [ -d \"$old\" ]; then mv -- \"$old\" \"$dir\"; fi",
-            "  if [ -e \"$old\" ]; then rm -rf -- \"$old\"; fi",
+            "  [ -n \"$top\" ] && cd -P -- \"$top\" 2>/dev/null || return",
+            "  if [ ! -e \"./$base\" ] && [ ! -L \"./$base\" ] && [ -d \"./$vstate/old\" ]; then",
+            "    mv -- \"./$vstate/old\" \"./$base\"",
+            "  fi",
+            "  for o in new old tok gens.new; do",
+            "    if [ -e \"./$vstate/$o\" ]; then rm -rf -- \"./$vstate/$o\"; fi",
+            "  done",
+            "  unlock",
             "}",
+            "top=''",
             "trap cleanup EXIT",
             "trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 141' PIPE; trap 'exit 143'"
                 + " TERM",
-            "restore_and_clean",
-            "refuse_foreign");
-  }
-
-  /**
-   * Appends the swap: the bundle in {@code $dir} (the {@code replaced} one), if any, moved aside to
-   * {@code $old}, then {@code source} (a script variable such as {@code $tmp}) renamed into place.
-   */
-  private static void appendSwapIn(
-      RemoteScript script, String source, String replaced, String incoming) {
-    script.lines(
-        "if [ -e \"$dir\" ]; then",
-        "  mv -- \"$dir\" \"$old\" || fail 25 'cannot move the " + replaced + " aside'",
-        "fi",
-        "mv -- \""
-            + source
-            + "\" \"$dir\" || fail 25 'cannot move the "
-            + incoming
-            + " into place'");
+            "enter",
+            "[ -d \"./$vstate\" ] || mkdir -m 0700 -- \"./$vstate\" || fail 21 \"cannot create"
+                + " $parent/$vstate\"",
+            "lock",
+            "restore_and_clean");
   }
 
   /**
@@ -194,30 +262,28 @@ public final class SshTransport implements Transport {
           "issue a token before delivering it");
     }
     RemoteScript script =
-        dir.script()
-            .set("tmp", dir.litter("tok-" + suffix()))
+        guarded(dir)
             .lines(
-                "trap 'rm -rf -- \"$tmp\"' EXIT",
-                "trap 'exit 129' HUP; trap 'exit 143' TERM; trap 'exit 141' PIPE",
-                "[ -f \"$dir/"
-                    + MARKER
-                    + "\" ] || fail 27 \"there is no bundle in $dir to refresh\"");
+                "recorded \"./$base\" || fail 27 \"there is no bundle of vmonboard in $dir to"
+                    + " refresh\"");
     for (String parent : parents(files)) {
       script.lines(
-          "[ -d \"$dir\"/"
+          "[ -d \"./$base\"/"
+              + Shell.quote(parent)
+              + " ] && [ ! -L \"./$base\"/"
               + Shell.quote(parent)
               + " ] || fail 27 \"the bundle in $dir has no \""
               + Shell.quote(parent)
               + "\"/ for the token: it was delivered in an older layout\"");
     }
-    appendWrites(script, files, "0700");
-    appendChecks(script, files);
+    appendWrites(script, "tok", files, "0700");
+    appendChecks(script, "tok", files);
     for (BundleFile file : files) {
       String path = Shell.quote(file.path());
       script.lines(
-          "mv -f -- \"$tmp\"/"
+          "mv -f -T -- \"./$vstate/tok\"/"
               + path
-              + " \"$dir\"/"
+              + " \"./$base\"/"
               + path
               + " || fail 25 'cannot replace '"
               + path);
@@ -226,18 +292,36 @@ public final class SshTransport implements Transport {
     run("deliver the token", script, target, context, "delivered");
   }
 
+  /**
+   * Deletes the bundle and the state directory (with the kept bundle and the launchers' records).
+   * Without a state directory nothing was recorded: a directory found there is left as it is (the
+   * script fails, saying so) unless it is empty.
+   */
   @Override
   public void remove(Target target, StageContext context) {
     ConfigDir dir = ConfigDir.of(target, context);
     RemoteScript script =
         dir.script()
             .lines(
+                "enter",
+                "if [ ! -d \"./$vstate\" ]; then",
+                "  if [ -L \"./$base\" ] || { [ -e \"./$base\" ] && [ -n \"$(ls -A -- \"./$base\")\" ]; };"
+                    + " then",
+                "    fail 20 \"left $dir as it is: vmonboard has no record of writing it\"",
+                "  fi",
+                "  if [ -e \"./$base\" ]; then rmdir -- \"./$base\" || fail 26 \"cannot delete $dir\"; fi",
+                "  say removed; exit 0",
+                "fi",
+                "trap unlock EXIT",
+                "lock",
                 "restore_and_clean",
-                "rm -rf -- \"$prev\" || fail 26 \"cannot delete $prev\"",
-                "if [ ! -e \"$dir\" ] && [ ! -L \"$dir\" ]; then say removed; exit 0; fi",
-                "refuse_foreign",
-                "rm -rf -- \"$dir\" || fail 26 \"cannot delete $dir\"",
-                "rm -rf -- \"$litter\"old-*",
+                "if [ -e \"./$base\" ]; then",
+                "  recorded \"./$base\" || [ -z \"$(ls -A -- \"./$base\")\" ] || fail 20 \"left $dir as it"
+                    + " is: it holds files vmonboard did not record as its own\"",
+                "  rm -rf -- \"./$base\" || fail 26 \"cannot delete $dir\"",
+                "fi",
+                "locked=''",
+                "rm -rf -- \"./$vstate\" || fail 26 \"cannot delete $parent/$vstate\"",
                 "say removed");
     run("remove the bundle", script, target, context, "removed");
   }
@@ -248,13 +332,14 @@ public final class SshTransport implements Transport {
     lines.add(
         VmSession.plan(
             target,
-            "write "
-                + bundle.files().size()
-                + " files into a new directory next to "
+            "check "
                 + target.configDir()
-                + " with the shell's printf (modes set as created), check sizes, then swap it in,"
-                + " keeping the replaced bundle until the proxy is ready (the run's one exec"
-                + " channel):"));
+                + " and every directory above it, write "
+                + bundle.files().size()
+                + " files into a new directory in vmonboard's owner-only state directory next to"
+                + " it with the shell's printf (modes set as created), check sizes, then swap it"
+                + " in once per run, keeping the replaced bundle until the proxy is ready (the"
+                + " run's one exec channel):"));
     for (String file : bundle.manifest()) {
       lines.add("  " + file);
     }
@@ -268,16 +353,18 @@ public final class SshTransport implements Transport {
   }
 
   /**
-   * Appends the creation of {@code $tmp} ({@code dirMode}) with the files' sub-directories, then
-   * one built-in {@code printf} per file, under the {@code umask} that gives the file its mode from
-   * the start (a secret is never readable by others, not even for a moment).
+   * Appends the creation of {@code $vstate/KIND} ({@code dirMode}) with the files' sub-directories,
+   * then one built-in {@code printf} per file, under the {@code umask} that gives the file its mode
+   * from the start (a secret is never readable by others, not even for a moment).
    */
-  private static void appendWrites(RemoteScript script, List<BundleFile> files, String dirMode) {
-    StringBuilder mkdir = new StringBuilder("mkdir -m " + dirMode + " -- \"$tmp\"");
+  private static void appendWrites(
+      RemoteScript script, String kind, List<BundleFile> files, String dirMode) {
+    String tmp = "\"./$vstate/" + kind + "\"";
+    StringBuilder mkdir = new StringBuilder("mkdir -m " + dirMode + " -- " + tmp);
     for (String parent : parents(files)) {
-      mkdir.append(" \"$tmp\"/").append(Shell.quote(parent));
+      mkdir.append(' ').append(tmp).append('/').append(Shell.quote(parent));
     }
-    script.lines(mkdir + " || fail 21 \"cannot write in $parent\"");
+    script.lines(mkdir + " || fail 21 \"cannot write in $parent/$vstate\"");
     String umask = null;
     for (BundleFile file : files) {
       String wanted = String.format("%04o", ~mode(file) & 0777);
@@ -286,7 +373,7 @@ public final class SshTransport implements Transport {
         umask = wanted;
       }
       script.writeFile(
-          "\"$tmp\"/" + Shell.quote(file.path()), file.content(), 21, file.path() + " in $tmp");
+          tmp + "/" + Shell.quote(file.path()), file.content(), 21, file.path() + " in $vstate");
     }
   }
 
@@ -302,11 +389,11 @@ public final class SshTransport implements Transport {
   }
 
   /**
-   * Appends the check of the written files in {@code $tmp}: every size at once with one {@code wc
-   * -c}, then a {@code chmod} only for files whose mode creation under a {@code umask} cannot give
-   * (execute, set-id or sticky bits).
+   * Appends the check of the written files in {@code $vstate/KIND}: every size at once with one
+   * {@code wc -c}, then a {@code chmod} only for files whose mode creation under a {@code umask}
+   * cannot give (execute, set-id or sticky bits).
    */
-  private static void appendChecks(RemoteScript script, List<BundleFile> files) {
+  private static void appendChecks(RemoteScript script, String kind, List<BundleFile> files) {
     List<String> expected = new ArrayList<>();
     List<String> names = new ArrayList<>();
     Map<String, List<String>> chmods = new TreeMap<>();
@@ -320,7 +407,7 @@ public final class SshTransport implements Transport {
       }
     }
     script.lines(
-        "cd -- \"$tmp\" || fail 21 \"cannot enter $tmp\"",
+        "cd -- \"./$vstate/" + kind + "\" || fail 21 \"cannot enter $vstate/" + kind + "\"",
         "sizes=$(wc -c -- " + String.join(" ", names) + ") || fail 23 'files are missing'",
         "ok=0",
         "while read -r n f; do",
@@ -343,7 +430,7 @@ public final class SshTransport implements Transport {
               + mode.getKey()
               + "'");
     }
-    script.lines("cd /");
+    script.lines("cd ../..");
   }
 
   /** The mode a file gets on the VM: the bundle's, never group or other bits for a secret. */
@@ -367,7 +454,15 @@ public final class SshTransport implements Transport {
     boolean transientFailure = false;
     switch (result.exitCode()) {
       case 20:
-        hint = "choose a proxy-config-dir that vmonboard owns: a new or empty directory";
+        hint =
+            "choose a proxy-config-dir that vmonboard owns (a new or empty directory) below"
+                + " directories only root or "
+                + target.user().orElse("the SSH user")
+                + " can change, or remove what the message names";
+        break;
+      case 29:
+        hint = "another run is working on " + target.configDir() + "; run again when it ends";
+        transientFailure = true;
         break;
       case 21:
       case 24:
@@ -395,15 +490,9 @@ public final class SshTransport implements Transport {
                 + " (df -h shows it), then run again";
         break;
       default:
-        hint = "check that the VM has a POSIX sh, mkdir, mv, rm, chmod and wc";
+        hint = "check that the VM has a POSIX sh, id, ls, mkdir, mv (with -T), rm, chmod and wc";
     }
     throw session.failure(what, result, context, transientFailure, hint);
-  }
-
-  private static String suffix() {
-    byte[] random = new byte[6];
-    RANDOM.nextBytes(random);
-    return HexFormat.of().formatHex(random);
   }
 
   @Override

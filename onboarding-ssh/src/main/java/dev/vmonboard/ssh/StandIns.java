@@ -72,6 +72,8 @@ final class StandIns {
           "uname",
           "wc",
           "tee",
+          "sha256sum",
+          "timeout",
           "scp");
 
   private static final List<String> SEARCH = List.of("/usr/bin", "/bin", "/usr/sbin", "/sbin");

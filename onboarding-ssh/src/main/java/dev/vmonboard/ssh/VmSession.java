@@ -20,6 +20,7 @@ import org.slf4j.MDC;
 final class VmSession implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(VmSession.class);
+  private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
   private final SshConnector connector;
   private final Target target;
@@ -29,6 +30,12 @@ final class VmSession implements AutoCloseable {
   private int connections;
   private int channels;
   private int scripts;
+
+  /**
+   * The generation of the bundle this run delivers: random, the same for every attempt of the run,
+   * written with the bundle, so that a retry finds out whether an earlier attempt's swap happened.
+   */
+  private final String generation = newGeneration();
 
   /** What this run's scripts set aside for a rollback (true) or found nothing to set aside for. */
   private final Map<String, Boolean> keptAside = new HashMap<>();
@@ -71,6 +78,38 @@ final class VmSession implements AutoCloseable {
    */
   synchronized boolean nothingKeptAside(String what) {
     return Boolean.FALSE.equals(keptAside.get(what));
+  }
+
+  /**
+   * The generation of {@code bundle} delivered by this run: the run's random generation and the
+   * bundle's content, hashed. Every attempt to deliver the same bundle in this run writes the same
+   * generation; another bundle (a run that delivers twice) gets another one.
+   */
+  String generation(dev.vmonboard.core.Bundle bundle) {
+    try {
+      java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
+      digest.update(generation.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      for (dev.vmonboard.core.BundleFile file : bundle.files()) {
+        byte[] path = file.path().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        digest.update(
+            java.nio.ByteBuffer.allocate(12)
+                .putInt(path.length)
+                .putInt(file.mode())
+                .putInt(file.size())
+                .array());
+        digest.update(path);
+        digest.update(file.content());
+      }
+      return java.util.HexFormat.of().formatHex(digest.digest(), 0, 12);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String newGeneration() {
+    byte[] bytes = new byte[12];
+    RANDOM.nextBytes(bytes);
+    return java.util.HexFormat.of().formatHex(bytes);
   }
 
   /** The run's session with {@code target}; the first caller's connector opens it. */

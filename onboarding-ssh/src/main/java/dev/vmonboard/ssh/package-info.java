@@ -12,14 +12,20 @@
  * diagnostics and exit status (delivery, launch and verification: one channel in all, where one
  * channel per step costs a round trip or three and a login shell each).
  *
- * <p>What a VM needs: a POSIX {@code sh}; {@code mkdir}, {@code mv}, {@code rm}, {@code chmod},
- * {@code ls}, {@code wc}, {@code dirname} and {@code df} for delivery (the files are written by the
- * shell's built-in {@code printf}; {@code df} only to name a full disk). The container launcher
+ * <p>What a VM needs: a POSIX {@code sh} (with {@code test -O}, as dash, bash and BusyBox have);
+ * {@code id}, {@code ls}, {@code mkdir}, {@code mv} (GNU or BusyBox, for {@code -T}), {@code rm},
+ * {@code chmod}, {@code wc}, {@code dirname} and {@code df} for delivery (the files are written by
+ * the shell's built-in {@code printf}; {@code df} only to name a full disk). The container launcher
  * needs {@code docker} or {@code podman}, {@code cp} and {@code curl} or {@code wget}; the systemd
- * launcher {@code systemctl}, {@code cp}, {@code chown}, {@code dirname}, {@code touch}, {@code
- * tee}, {@code grep} and {@code curl} or {@code wget}. {@code sudo -n} when asked for. The tests
- * run every script on an {@link dev.vmonboard.ssh.EmbeddedVm} whose {@code PATH} holds only these
- * tools.
+ * launcher {@code systemctl}, {@code install}, {@code cp}, {@code grep}, {@code tail}, {@code
+ * sha256sum} (offboarding), {@code timeout} (optional: bounds reads of files others can replace)
+ * and {@code curl} or {@code wget}. {@code sudo -n} when asked for. The tests run every script on
+ * an {@link dev.vmonboard.ssh.EmbeddedVm} whose {@code PATH} holds only these tools.
+ *
+ * <p>Every path on a VM is hostile until checked ({@code VmPaths}): scripts never follow a link,
+ * open a special file or use a directory that someone other than root or the SSH user could have
+ * planted or can write, and they delete, restore or adopt only what vmonboard recorded making
+ * (README, "Threat model").
  *
  * <p>Every value that reaches the remote shell (config directory, container name, image, paths,
  * arguments, file contents) goes through {@link dev.vmonboard.core.Shell#quote}; the only command

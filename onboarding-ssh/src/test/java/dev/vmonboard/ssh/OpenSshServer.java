@@ -48,6 +48,22 @@ final class OpenSshServer implements AutoCloseable {
 
   /** Starts sshd with its files under {@code dir}, authorising these public key lines. */
   static OpenSshServer start(Path dir, List<String> authorizedKeys) throws Exception {
+    return start(dir, authorizedKeys, null);
+  }
+
+  /**
+   * Starts sshd as {@link #start(Path, List)} does, in a private mount namespace ({@code unshare
+   * -m}, mounts private) after {@code setup} (a {@code sh} script, e.g. overlay mounts) ran in it,
+   * so that every session sees what {@code setup} mounted and nothing else does. {@link #pid()}
+   * then names a process in the namespace ({@code /proc/PID/root} shows its files).
+   */
+  static OpenSshServer startInNamespace(Path dir, List<String> authorizedKeys, String setup)
+      throws Exception {
+    return start(dir, authorizedKeys, setup);
+  }
+
+  private static OpenSshServer start(Path dir, List<String> authorizedKeys, String setup)
+      throws Exception {
     requireSshd();
     Files.createDirectories(Path.of("/run/sshd"));
     Path hostKey = dir.resolve("ssh_host_ed25519_key");
@@ -81,8 +97,24 @@ final class OpenSshServer implements AutoCloseable {
             "SetEnv SHLVL=1 PATH=" + standIns.path() + ":/usr/bin:/bin",
             ""));
     run(SSHD.toString(), "-t", "-f", config.toString());
+    List<String> command =
+        setup == null
+            ? List.of(SSHD.toString(), "-D", "-e", "-f", config.toString())
+            : List.of(
+                "unshare",
+                "-m",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                "set -e\n" + setup + "\nexec \"$0\" \"$@\"",
+                SSHD.toString(),
+                "-D",
+                "-e",
+                "-f",
+                config.toString());
     Process process =
-        new ProcessBuilder(SSHD.toString(), "-D", "-e", "-f", config.toString())
+        new ProcessBuilder(command)
             .redirectErrorStream(true)
             .redirectOutput(dir.resolve("sshd.log").toFile())
             .start();
@@ -113,6 +145,11 @@ final class OpenSshServer implements AutoCloseable {
 
   int port() {
     return port;
+  }
+
+  /** The process id of sshd (in a namespace: a process of that namespace). */
+  long pid() {
+    return process.pid();
   }
 
   Path hostPublicKey() {

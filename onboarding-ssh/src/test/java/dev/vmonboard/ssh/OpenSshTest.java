@@ -229,7 +229,9 @@ class OpenSshTest {
     try (Stream<Path> siblings = Files.list(configDir.getParent())) {
       assertThat(siblings.map(p -> p.getFileName().toString()))
           .containsExactlyInAnyOrder(
-              configDir.getFileName().toString(), configDir.getFileName() + Bundles.CERTS_SUFFIX);
+              configDir.getFileName().toString(),
+              configDir.getFileName() + Bundles.CERTS_SUFFIX,
+              "." + configDir.getFileName() + ".vmonboard");
     }
     try (StageContext.Standalone off = TestVm.context(Stage.STOP_PROXY)) {
       launcher.remove(v1, target, off);

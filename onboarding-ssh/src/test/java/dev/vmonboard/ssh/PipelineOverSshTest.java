@@ -145,13 +145,16 @@ class PipelineOverSshTest {
       Path installed = vm.root().resolve("var/run/secrets/tokens/istio-token");
       BundleFactory systemd = systemdBundles(vm.root(), installed);
       SshConnector ssh = connector(key, List.of(vm));
-      assertThat(systemdPipeline(stages, systemd, ssh, Clock.systemUTC()).onboard(ref).isSuccess())
+      assertThat(
+              systemdPipeline(stages, systemd, ssh, Clock.systemUTC(), vm.root())
+                  .onboard(ref)
+                  .isSuccess())
           .isTrue();
       assertThat(installed).hasContent(stages.tokenIssuer().issued().get(0).secret());
       int callsBefore = vm.toolCalls().size();
 
       OnboardingResult refreshed =
-          systemdPipeline(stages, systemd, ssh, nearExpiry()).refreshToken(ref);
+          systemdPipeline(stages, systemd, ssh, nearExpiry(), vm.root()).refreshToken(ref);
 
       assertThat(refreshed.isSuccess()).as(String.valueOf(refreshed)).isTrue();
       assertThat(installed).hasContent(stages.tokenIssuer().issued().get(1).secret());
@@ -183,11 +186,13 @@ class PipelineOverSshTest {
   }
 
   private static OnboardingPipeline systemdPipeline(
-      InMemoryStages stages, BundleFactory bundles, SshConnector ssh, Clock clock) {
+      InMemoryStages stages, BundleFactory bundles, SshConnector ssh, Clock clock, Path fs) {
     return pipeline(stages, bundles, clock)
         .transport(SshTransport.using(ssh))
         .launcher(
             SystemdProxyLauncher.builder(ssh)
+                // Records inside the test's directory: the default is this machine's /var/lib.
+                .stateDirectory(fs.resolve("var/lib/vmonboard").toString())
                 .sudo()
                 .readinessTimeout(Duration.ofSeconds(10))
                 .pollInterval(Duration.ofMillis(100))

@@ -66,14 +66,35 @@ class SshTransportTest {
     return SshTransportContractTest.readDirectory(Path.of(target.configDir())).orElseThrow();
   }
 
-  /** Temporary siblings the transport may leave: must be none once it is done. */
+  /**
+   * What the transport may leave next to the config directory besides its state directory, and in
+   * the state directory besides the list of generations and the kept bundle: must be nothing once
+   * it is done.
+   */
   private static List<Path> litter(Target target) throws IOException {
     Path configDir = Path.of(target.configDir());
+    Path state = state(target);
+    List<Path> litter = new java.util.ArrayList<>();
     try (Stream<Path> siblings = Files.list(configDir.getParent())) {
-      return siblings
+      siblings
           .filter(p -> p.getFileName().toString().startsWith("." + configDir.getFileName()))
-          .toList();
+          .filter(p -> !p.equals(state))
+          .forEach(litter::add);
     }
+    if (Files.isDirectory(state)) {
+      try (Stream<Path> inside = Files.list(state)) {
+        inside
+            .filter(p -> !List.of("gens", "previous").contains(p.getFileName().toString()))
+            .forEach(litter::add);
+      }
+    }
+    return litter;
+  }
+
+  /** vmonboard's owner-only state directory next to {@code target}'s config directory. */
+  private static Path state(Target target) {
+    Path configDir = Path.of(target.configDir());
+    return configDir.resolveSibling("." + configDir.getFileName() + ".vmonboard");
   }
 
   @Test
@@ -153,7 +174,7 @@ class SshTransportTest {
     Target target = vm.target(foreign.toString());
     assertThatThrownBy(() -> transport().deliver(Bundles.container("v1"), target, ctx()))
         .hasMessageContaining("exit code 20")
-        .hasMessageContaining("holds files vmonboard did not write");
+        .hasMessageContaining("holds files vmonboard did not record as its own");
     assertThatThrownBy(() -> transport().remove(target, ctx()))
         .hasMessageContaining("exit code 20");
     assertThat(foreign.resolve("keep.conf")).hasContent("precious");
@@ -165,10 +186,10 @@ class SshTransportTest {
     Target target = vm.newTarget();
     transport().deliver(Bundles.container("v1"), target, ctx());
     Path configDir = Path.of(target.configDir());
-    Files.createDirectory(
-        configDir.resolveSibling("." + configDir.getFileName() + ".vmonboard-new-deadbeef"));
+    Files.createDirectory(state(target).resolve("new"));
     transport().remove(target, ctx());
     assertThat(configDir).doesNotExist();
+    assertThat(state(target)).doesNotExist();
     assertThat(litter(target)).isEmpty();
   }
 
@@ -177,11 +198,11 @@ class SshTransportTest {
     Target target = vm.newTarget();
     transport().deliver(Bundles.container("v1"), target, ctx());
     Path configDir = Path.of(target.configDir());
-    Files.move(
-        configDir,
-        configDir.resolveSibling("." + configDir.getFileName() + ".vmonboard-old-0123456789ab"));
-    assertThatThrownBy(() -> transport().deliverToken(Bundles.container("v2"), target, ctx()))
-        .hasMessageContaining("no bundle");
+    Files.move(configDir, state(target).resolve("old"));
+    // Every script first puts back what a killed swap left aside: the token then has its bundle.
+    transport().deliverToken(Bundles.container("v2"), target, ctx());
+    assertThat(files(target).get("sidecar.env").text()).isEqualTo("VERSION=v1\n");
+    assertThat(files(target).get(Bundles.TOKEN).text()).endsWith("-v2");
     transport().remove(target, ctx());
     assertThat(configDir).doesNotExist();
     assertThat(litter(target)).isEmpty();
@@ -195,10 +216,9 @@ class SshTransportTest {
     return target;
   }
 
-  /** The sibling {@code .BASE.vmonboard-KIND} of {@code target}'s config directory. */
+  /** {@code KIND} in the state directory of {@code target}. */
   private static Path sibling(Target target, String kind) {
-    Path configDir = Path.of(target.configDir());
-    return configDir.resolveSibling("." + configDir.getFileName() + ".vmonboard-" + kind);
+    return state(target).resolve(kind);
   }
 
   @Test
@@ -206,7 +226,9 @@ class SshTransportTest {
     Target target = updated();
     Path configDir = Path.of(target.configDir());
     Path kept = sibling(target, "previous");
-    assertThat(litter(target)).containsExactly(kept);
+    assertThat(litter(target)).isEmpty();
+    assertThat(kept).isDirectory();
+    assertThat(TestVm.mode(state(target))).isEqualTo(0700);
     assertThat(TestVm.mode(kept)).isEqualTo(0750);
     assertThat(TestVm.mode(kept.resolve(Bundles.TOKEN))).isEqualTo(0600);
 
@@ -252,7 +274,7 @@ class SshTransportTest {
   void aRestoreKilledBetweenItsTwoRenamesIsUndoneAndCanBeDoneAgain() throws Exception {
     Target target = updated();
     // What a restore killed after moving the failed bundle aside leaves: no config directory.
-    Files.move(Path.of(target.configDir()), sibling(target, "old-0123456789ab"));
+    Files.move(Path.of(target.configDir()), sibling(target, "old"));
 
     assertThat(transport().restorePrevious(target, ctx())).isTrue();
 

@@ -95,6 +95,7 @@ class SystemdProxyLauncherTest {
 
   SystemdProxyLauncher launcher() {
     return SystemdProxyLauncher.builder(vm.connector)
+        .stateDirectory(fs.resolve("var/lib/vmonboard").toString())
         .sudo()
         .readinessTimeout(Duration.ofSeconds(5))
         .pollInterval(Duration.ofMillis(100))
@@ -142,6 +143,7 @@ class SystemdProxyLauncherTest {
     SshTransport transport = SshTransport.using(vm.connector);
     SystemdProxyLauncher launcher =
         SystemdProxyLauncher.builder(vm.connector)
+            .stateDirectory(fs.resolve("var/lib/vmonboard").toString())
             .sudo()
             .readinessTimeout(Duration.ofSeconds(1))
             .pollInterval(Duration.ofMillis(100))

@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A user-space TCP relay on loopback for tests and the benchmark (this kernel has no netem): it
  * forwards to a target port, optionally delays every chunk by a fixed time in each direction, and
- * can cut a connection after a number of bytes from the client.
+ * can cut a connection after a number of bytes from the client, or on the server's next answer
+ * ({@link #cutOnNextAnswer}).
  *
  * <p>It counts exchanges: the times a client starts sending again after the server has spoken (or
  * first). For a request-response protocol that is its round trips, each of which costs the delay
@@ -31,6 +32,8 @@ final class TcpRelay implements AutoCloseable {
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicLong exchanges = new AtomicLong();
   private volatile boolean closed;
+  private final java.util.concurrent.atomic.AtomicBoolean cutOnAnswer =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   private TcpRelay(int targetPort, long delayMillis, long cutAfterBytes) throws IOException {
     this.server = new ServerSocket(0, 200, InetAddress.getLoopbackAddress());
@@ -56,6 +59,15 @@ final class TcpRelay implements AutoCloseable {
     return server.getLocalPort();
   }
 
+  /**
+   * Drops the next bytes the server sends, on any connection, and cuts that connection: armed while
+   * a connection is idle, the next thing the server sends is the answer to what the client sends
+   * next, so the request is carried out on the server and its answer lost.
+   */
+  void cutOnNextAnswer() {
+    cutOnAnswer.set(true);
+  }
+
   int connections() {
     return connections.get();
   }
@@ -76,8 +88,14 @@ final class TcpRelay implements AutoCloseable {
         upstream.setTcpNoDelay(true);
         AtomicLong sent = new AtomicLong();
         Turns turns = new Turns();
-        pump(client, upstream, sent, cutAfterBytes, () -> turns.arrived(true));
-        pump(upstream, client, new AtomicLong(), Long.MAX_VALUE, () -> turns.arrived(false));
+        pump(client, upstream, sent, cutAfterBytes, null, () -> turns.arrived(true));
+        pump(
+            upstream,
+            client,
+            new AtomicLong(),
+            Long.MAX_VALUE,
+            cutOnAnswer,
+            () -> turns.arrived(false));
       } catch (IOException e) {
         if (!closed) {
           continue;
@@ -98,7 +116,13 @@ final class TcpRelay implements AutoCloseable {
     }
   }
 
-  private void pump(Socket from, Socket to, AtomicLong counter, long limit, Runnable arrived) {
+  private void pump(
+      Socket from,
+      Socket to,
+      AtomicLong counter,
+      long limit,
+      java.util.concurrent.atomic.AtomicBoolean cutOnRead,
+      Runnable arrived) {
     LinkedBlockingQueue<Chunk> queue = new LinkedBlockingQueue<>();
     Thread reader =
         new Thread(
@@ -106,7 +130,10 @@ final class TcpRelay implements AutoCloseable {
               byte[] buffer = new byte[32 * 1024];
               try (InputStream in = from.getInputStream()) {
                 for (int n; (n = in.read(buffer)) > 0; ) {
-                  if (counter.addAndGet(n) > limit) {
+                  if (counter.addAndGet(n) > limit
+                      || (cutOnRead != null && cutOnRead.compareAndSet(true, false))) {
+                    closeQuietly(from);
+                    closeQuietly(to);
                     break;
                   }
                   arrived.run();

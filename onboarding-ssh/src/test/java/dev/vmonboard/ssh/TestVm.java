@@ -54,7 +54,8 @@ final class TestVm implements AutoCloseable {
   }
 
   static StageContext.Standalone context(Stage stage) {
-    return StageContext.standalone(WorkloadRef.of("ns", "vm-1"), stage, Duration.ofSeconds(30));
+    // Generous: a deadline for scripts that hang, not a timing bound (the machine is shared).
+    return StageContext.standalone(WorkloadRef.of("ns", "vm-1"), stage, Duration.ofSeconds(90));
   }
 
   static int mode(Path file) {
