@@ -13,12 +13,14 @@ import org.immutables.value.Value;
  * aliases and the proxy's arguments. {@link #runArguments(String)} renders the runtime's {@code
  * run} arguments, the same for every launcher and for the offline start script.
  *
- * <p>A launcher runs, in order: {@link #prepareCommands(String)} (creates the {@linkplain
- * #hostDirectories() host directories}), then the runtime with {@link #runArguments(String)}, with
- * any old container of that name set aside first (the SSH launcher does so only when the run finds
- * the name taken: it stops a running one and keeps it under another name for a rollback, removes
- * any other, and runs again). When it removes the proxy for good, it also deletes the host
- * directories ({@link HostDirectory#path(String)}).
+ * <p>A launcher runs, in order: it prepares the {@linkplain #hostDirectories() host directories}
+ * (created owner-only, never through a link or into a directory others can write, each seed file
+ * renamed into place: the launcher's own script does this, by the path rule of the threat model),
+ * then the runtime with {@link #runArguments(String)}, with any old container of that name set
+ * aside first (the SSH launcher does so only when the run finds the name taken: it stops a running
+ * one and keeps it under another name for a rollback, removes any other, and runs again). When it
+ * removes the proxy for good, it also deletes the host directories ({@link
+ * HostDirectory#path(String)}).
  */
 @Value.Immutable
 @ValueStyle
@@ -111,25 +113,6 @@ public abstract class ContainerLaunch implements LaunchSpec {
     words.add(image());
     words.addAll(args());
     return words;
-  }
-
-  /**
-   * The commands to run before the container starts, one list of words per command: for each host
-   * directory, {@code mkdir -p -m 0700 DIR} then {@code cp -f SRC DIR/NAME} for each seed file. Not
-   * quoted: pass each through {@link Shell#join(List)}.
-   */
-  public final List<List<String>> prepareCommands(String configDir) {
-    List<List<String>> commands = new ArrayList<>();
-    for (HostDirectory directory : hostDirectories()) {
-      String path = directory.path(configDir);
-      commands.add(List.of("mkdir", "-p", "-m", "0700", path));
-      directory
-          .seeds()
-          .forEach(
-              (source, name) ->
-                  commands.add(List.of("cp", "-f", resolve(configDir, source), path + "/" + name)));
-    }
-    return commands;
   }
 
   /** A path on the VM: absolute paths stay, relative ones are taken from {@code configDir}. */

@@ -23,11 +23,11 @@
  * container renews from its previous certificate instead of needing a fresh token. It cannot be
  * inside the config directory, which every delivery replaces whole: it is its sibling {@code
  * <config dir>-certs} (e.g. {@code /tmp/istio-proxy-certs}), described by a {@link
- * dev.vmonboard.core.ContainerLaunch.HostDirectory}. Launchers create it owner-only and copy the
- * bundle's root certificate into it before each start ({@link
- * dev.vmonboard.core.ContainerLaunch#prepareCommands(String)}), and delete it when they remove the
- * proxy for good. In an offline layout it is {@code etc-certs/} beside {@code etc/}, created by the
- * start script and carried over by later directory deliveries.
+ * dev.vmonboard.core.ContainerLaunch.HostDirectory}. Launchers create it owner-only (or refuse one
+ * that is a link, another user's, or writable by others) and rename the bundle's root certificate
+ * into it before each start, and delete it, when they made it, as they remove the proxy for good.
+ * In an offline layout it is {@code etc-certs/} beside {@code etc/}, created by the start script
+ * and carried over by later directory deliveries.
  *
  * <p><b>Where the token lives.</b> In the container style the token is {@code tokens/istio-token}
  * in the config directory, and the container mounts the directory {@code <config dir>/tokens} (read

@@ -693,14 +693,6 @@ class ContainerBundleFactoryTest {
                 "-certs", "/var/run/secrets/istio", Map.of("istio-ca.pem", "root-cert.pem")));
     assertThat(launch.runArguments("/tmp/istio-proxy"))
         .containsSequence("-v", "/tmp/istio-proxy-certs:/var/run/secrets/istio");
-    assertThat(launch.prepareCommands("/tmp/istio-proxy/"))
-        .containsExactly(
-            List.of("mkdir", "-p", "-m", "0700", "/tmp/istio-proxy-certs"),
-            List.of(
-                "cp",
-                "-f",
-                "/tmp/istio-proxy/istio-ca.pem",
-                "/tmp/istio-proxy-certs/root-cert.pem"));
   }
 
   @Test
