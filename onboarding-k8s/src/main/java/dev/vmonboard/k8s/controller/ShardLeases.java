@@ -448,7 +448,11 @@ final class ShardLeases {
       client.leases().inNamespace(sharding.namespace()).resource(released).update();
     } catch (KubernetesClientException e) {
       if (e.getCode() != 409 && e.getCode() != 404) {
-        LOG.debug("{}: cannot release shard {}: {}", sharding.identity(), shard, e.getMessage());
+        LOG.warn(
+            "{}: cannot release shard {} ({}); it is taken over when its Lease expires",
+            sharding.identity(),
+            shard,
+            EntryWriter.describe(e));
         return;
       }
     }
@@ -516,9 +520,16 @@ final class ShardLeases {
       LOG.warn(
           "{}: runs still in flight; its Leases are left to expire instead of being released",
           sharding.identity());
+    } else {
+      snapshot.forEach((shard, h) -> release(shard, h));
+    }
+    synchronized (this) {
+      // Closed: nothing is worked any more, whether the Leases were released or left to expire.
+      held.clear();
+    }
+    if (!workStopped) {
       return;
     }
-    snapshot.forEach((shard, h) -> release(shard, h));
     try {
       client.leases().inNamespace(sharding.namespace()).withName(memberName).delete();
     } catch (KubernetesClientException e) {

@@ -13,7 +13,6 @@ import dev.vmonboard.core.testing.InMemoryTransport;
 import dev.vmonboard.k8s.EmbeddedIstioCluster;
 import dev.vmonboard.k8s.KubernetesCluster;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
-import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -214,16 +213,7 @@ class ControllerResilienceTest {
   }
 
   private Map<Integer, String> holders() {
-    Map<Integer, String> holders = new java.util.TreeMap<>();
-    String prefix = "vmonboard-controller-shard-";
-    for (Lease lease : cluster.client().leases().inNamespace("vmonboard").list().getItems()) {
-      String name = lease.getMetadata().getName();
-      if (name.startsWith(prefix) && lease.getSpec().getHolderIdentity() != null) {
-        holders.put(
-            Integer.parseInt(name.substring(prefix.length())), lease.getSpec().getHolderIdentity());
-      }
-    }
-    return holders;
+    return LeaseHolders.of(cluster.client(), "vmonboard-controller");
   }
 
   private List<?> results(String name, Outcome outcome) {

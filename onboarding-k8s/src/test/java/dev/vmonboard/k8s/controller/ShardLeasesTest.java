@@ -9,7 +9,6 @@ import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -280,15 +279,7 @@ class ShardLeasesTest {
   }
 
   private Map<Integer, String> holders() {
-    Map<Integer, String> holders = new HashMap<>();
-    for (Lease lease : client.leases().inNamespace("vmonboard").list().getItems()) {
-      String name = lease.getMetadata().getName();
-      String holder = lease.getSpec().getHolderIdentity();
-      if (name.startsWith("ctl-shard-") && holder != null) {
-        holders.put(Integer.parseInt(name.substring("ctl-shard-".length())), holder);
-      }
-    }
-    return holders;
+    return LeaseHolders.of(client, "ctl");
   }
 
   private Lease lease(String name) {
