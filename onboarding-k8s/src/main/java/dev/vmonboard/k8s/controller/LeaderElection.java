@@ -8,12 +8,12 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * The settings of the single-leader controller, kept so that code written for it still compiles
- * and runs: {@link OnboardingController.Builder#leaderElection(LeaderElection)} now means {@link
+ * The settings of the single-leader controller, kept so that code written for it still compiles and
+ * runs: {@link OnboardingController.Builder#leaderElection(LeaderElection)} now means {@link
  * Sharding} on Leases named after this one ({@code NAME-shard-N}, {@code NAME-member-IDENTITY}),
  * with this identity and these timings, so every replica works a share of the entries instead of
- * one working and the others waiting. With one replica it behaves as the leader did. New code
- * uses {@link Sharding}. Immutable.
+ * one working and the others waiting. With one replica it behaves as the leader did. New code uses
+ * {@link Sharding}. Immutable.
  *
  * <p>As before, {@code renewDeadline < leaseDuration} (the builder checks it), and a replica that
  * cannot renew within the renew deadline stops working before its Leases can expire. Defaults:
@@ -44,9 +44,9 @@ public final class LeaderElection {
   }
 
   /**
-   * Election on the Lease {@code namespace/name} (now: sharding on the Leases {@code name-*}); this replica's identity is the {@code HOSTNAME}
-   * environment variable (the pod name in Kubernetes) with a random suffix, unless {@link
-   * #withIdentity(String)} says otherwise.
+   * Election on the Lease {@code namespace/name} (now: sharding on the Leases {@code name-*}); this
+   * replica's identity is the {@code HOSTNAME} environment variable (the pod name in Kubernetes)
+   * with a random suffix, unless {@link #withIdentity(String)} says otherwise.
    */
   public static LeaderElection lease(String namespace, String name) {
     return new LeaderElection(

@@ -39,9 +39,9 @@ import org.slf4j.LoggerFactory;
  *       (spec, labels, annotations) it onboards again, and the pipeline's CHECK stage leaves an
  *       up-to-date VM alone;
  *   <li>replaces the token, and only the token, before it expires, without restarting the proxy:
- *       each entry at its own point (from a hash of its name) between half the token's lifetime
- *       and the token refresh margin before expiry, on the controller's {@link Clock}, so that
- *       tokens issued together are not all replaced together;
+ *       each entry at its own point (from a hash of its name) between half the token's lifetime and
+ *       the token refresh margin before expiry, on the controller's {@link Clock}, so that tokens
+ *       issued together are not all replaced together;
  *   <li>on deletion, offboards the VM (proxy stopped, bundle removed, registrations released) and
  *       only then removes the finalizer, so that the entry disappears after its VM is clean;
  *   <li>records the outcome on the entry: {@value #LAST_RESULT}, {@value #LAST_RESULT_AT}, {@value
@@ -61,9 +61,9 @@ import org.slf4j.LoggerFactory;
  * entry by two workers. With {@link Builder#sharding(Sharding)} several replicas run and all work:
  * the entries are split into shards, each owned through its own Lease, balanced as replicas come
  * and go, and each entry is worked by one replica at a time (see {@link Sharding}); without it, run
- * a single replica. SSH credentials come from the Kubernetes
- * Secret named by {@link Builder#credentialsSecret(String, String)}, watched, and handed to the
- * caller's {@link VmStagesFactory}: this module stays free of any SSH library.
+ * a single replica. SSH credentials come from the Kubernetes Secret named by {@link
+ * Builder#credentialsSecret(String, String)}, watched, and handed to the caller's {@link
+ * VmStagesFactory}: this module stays free of any SSH library.
  *
  * <p>The RBAC, ServiceAccount and Deployment it needs ship as class-path resources under {@code
  * dev/vmonboard/k8s/controller/} ({@value #MANIFESTS}).
@@ -170,8 +170,8 @@ public final class OnboardingController implements AutoCloseable {
 
   /**
    * Stops: stops the informers and interrupts reconciles in flight (the shard Leases are renewed
-   * meanwhile), then releases the shards' Leases so that the other replicas take them over at
-   * once. Idempotent.
+   * meanwhile), then releases the shards' Leases so that the other replicas take them over at once.
+   * Idempotent.
    */
   @Override
   public void close() {

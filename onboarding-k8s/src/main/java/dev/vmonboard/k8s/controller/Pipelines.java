@@ -4,9 +4,9 @@ import dev.vmonboard.core.OnboardingPipeline;
 import dev.vmonboard.k8s.KubernetesMeshDiscovery;
 import dev.vmonboard.k8s.KubernetesRegistrar;
 import dev.vmonboard.k8s.ServiceAccountTokenIssuer;
-import java.time.Duration;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

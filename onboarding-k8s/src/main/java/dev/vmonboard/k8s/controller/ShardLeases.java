@@ -444,7 +444,8 @@ final class ShardLeases {
       }
     }
     try {
-      Lease released = new LeaseBuilder(h.lease).editSpec().withHolderIdentity(null).endSpec().build();
+      Lease released =
+          new LeaseBuilder(h.lease).editSpec().withHolderIdentity(null).endSpec().build();
       client.leases().inNamespace(sharding.namespace()).resource(released).update();
     } catch (KubernetesClientException e) {
       if (e.getCode() != 409 && e.getCode() != 404) {
@@ -573,7 +574,8 @@ final class ShardLeases {
 
   /** {@code current}, free, taken by this replica. */
   private Lease taken(Lease current) {
-    Integer transitions = current.getSpec() == null ? null : current.getSpec().getLeaseTransitions();
+    Integer transitions =
+        current.getSpec() == null ? null : current.getSpec().getLeaseTransitions();
     return new LeaseBuilder(renewed(current))
         .editSpec()
         .withAcquireTime(ZonedDateTime.now(wallClock))

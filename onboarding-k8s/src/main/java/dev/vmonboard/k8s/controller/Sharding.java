@@ -91,11 +91,12 @@ public final class Sharding {
   }
 
   /**
-   * The same sharding with other timings: how long a Lease lasts without renewal (and so how soon
-   * a lost replica's shards move), how long a replica keeps trying to renew before it stops working
-   * a shard, how often replicas renew, count each other and balance.
+   * The same sharding with other timings: how long a Lease lasts without renewal (and so how soon a
+   * lost replica's shards move), how long a replica keeps trying to renew before it stops working a
+   * shard, how often replicas renew, count each other and balance.
    */
-  public Sharding withTimings(Duration leaseDuration, Duration renewDeadline, Duration retryPeriod) {
+  public Sharding withTimings(
+      Duration leaseDuration, Duration renewDeadline, Duration retryPeriod) {
     return new Sharding(
             namespace, name, identity, shards, leaseDuration, renewDeadline, retryPeriod)
         .validated();

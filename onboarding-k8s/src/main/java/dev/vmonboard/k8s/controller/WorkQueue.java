@@ -31,7 +31,9 @@ final class WorkQueue {
     }
   }
 
-  /** The next key, once there is one, held by the calling thread; null after {@link #shutDown()}. */
+  /**
+   * The next key, once there is one, held by the calling thread; null after {@link #shutDown()}.
+   */
   synchronized String take() throws InterruptedException {
     while (waiting.isEmpty() && !shutDown) {
       wait();

@@ -28,7 +28,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Sharding between two replicas, watch disconnects and the credentials Secret, on the embedded server. */
+/**
+ * Sharding between two replicas, watch disconnects and the credentials Secret, on the embedded
+ * server.
+ */
 class ControllerResilienceTest {
 
   private static final Duration WAIT = OnboardingControllerTest.WAIT;

@@ -250,22 +250,27 @@ class ShardLeasesTest {
   @Test
   void membershipLeaseNamesAreValidAndDistinct() {
     Sharding base = Sharding.leases("vmonboard", "ctl");
-    assertThat(ShardLeases.memberLeaseName(base.withIdentity("pod-1"))).isEqualTo("ctl-member-pod-1");
+    assertThat(ShardLeases.memberLeaseName(base.withIdentity("pod-1")))
+        .isEqualTo("ctl-member-pod-1");
     String odd = ShardLeases.memberLeaseName(base.withIdentity("Pod_1"));
     String other = ShardLeases.memberLeaseName(base.withIdentity("pod_1"));
     assertThat(odd).matches("ctl-member-pod-1-[0-9a-f]+").isNotEqualTo(other);
-    assertThat(ShardLeases.memberLeaseName(base.withIdentity("x".repeat(400)))).hasSizeLessThan(254);
+    assertThat(ShardLeases.memberLeaseName(base.withIdentity("x".repeat(400))))
+        .hasSizeLessThan(254);
   }
 
   @Test
   void refusesUnsafeTimingsAndBadCounts() {
     Sharding base = Sharding.leases("vmonboard", "ctl");
     assertThatThrownBy(
-            () -> base.withTimings(Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(1)))
+            () ->
+                base.withTimings(
+                    Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(1)))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("renewDeadline");
     assertThatThrownBy(() -> base.withShards(0)).hasMessageContaining("shards");
-    assertThatThrownBy(() -> Sharding.leases("vmonboard", "Not_A_Name")).hasMessageContaining("name");
+    assertThatThrownBy(() -> Sharding.leases("vmonboard", "Not_A_Name"))
+        .hasMessageContaining("name");
   }
 
   /** Steps two replicas until each works half the shards. */

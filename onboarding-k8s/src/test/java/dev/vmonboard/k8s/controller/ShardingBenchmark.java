@@ -19,8 +19,8 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -28,22 +28,22 @@ import java.util.concurrent.Future;
 import java.util.function.BooleanSupplier;
 
 /**
- * Benchmark: the sharded controller with 1, 2 and 3 replicas in this JVM on the embedded API server,
- * each replica with the same concurrency, in-memory VMs that take a fixed time per delivery (100 ms
- * by default). For each replica count: a fresh cluster seeded with the entries, the replicas
- * started together, and the time until every entry is onboarded; the throughput over the whole run
- * and between 10% and 90% of the entries (leaving out the start, when replicas join and balance,
- * and the tail). Then, with 3 replicas running, the time until the shards of a replica cut off from
- * the API server (its connection closed for good, as a crash or a network split) are all held by
- * the two others, and the same for a replica that stops normally (it releases its Leases). Not a
- * test: run it with
+ * Benchmark: the sharded controller with 1, 2 and 3 replicas in this JVM on the embedded API
+ * server, each replica with the same concurrency, in-memory VMs that take a fixed time per delivery
+ * (100 ms by default). For each replica count: a fresh cluster seeded with the entries, the
+ * replicas started together, and the time until every entry is onboarded; the throughput over the
+ * whole run and between 10% and 90% of the entries (leaving out the start, when replicas join and
+ * balance, and the tail). Then, with 3 replicas running, the time until the shards of a replica cut
+ * off from the API server (its connection closed for good, as a crash or a network split) are all
+ * held by the two others, and the same for a replica that stops normally (it releases its Leases).
+ * Not a test: run it with
  *
  * <pre>
  * mvn -B -pl onboarding-k8s -am test-compile -Psharding-benchmark [-Dbenchmark.args="600 4 100"]
  * </pre>
  *
- * <p>Arguments: {@code [entries (600)] [concurrency per replica (4)] [ms per VM (100)]}. Leases:
- * 12 shards, the defaults' timings (lease 15 s, renew deadline 10 s, retry 2 s).
+ * <p>Arguments: {@code [entries (600)] [concurrency per replica (4)] [ms per VM (100)]}. Leases: 12
+ * shards, the defaults' timings (lease 15 s, renew deadline 10 s, retry 2 s).
  */
 public final class ShardingBenchmark {
 
@@ -65,7 +65,8 @@ public final class ShardingBenchmark {
     int entries = args.length > 0 ? Integer.parseInt(args[0]) : 600;
     int concurrency = args.length > 1 ? Integer.parseInt(args[1]) : 4;
     int ms = args.length > 2 ? Integer.parseInt(args[2]) : 100;
-    ShardingBenchmark benchmark = new ShardingBenchmark(entries, concurrency, Duration.ofMillis(ms));
+    ShardingBenchmark benchmark =
+        new ShardingBenchmark(entries, concurrency, Duration.ofMillis(ms));
     System.out.printf(
         Locale.ROOT,
         "%d entries, %d shards, concurrency %d per replica, %d ms per VM, %d cores%n",
@@ -187,8 +188,7 @@ public final class ShardingBenchmark {
     final KubernetesClient client;
     final DroppingProxy proxy;
 
-    Replica(
-        EmbeddedIstioCluster cluster, String name, Map<WorkloadRef, Long> done, boolean proxied)
+    Replica(EmbeddedIstioCluster cluster, String name, Map<WorkloadRef, Long> done, boolean proxied)
         throws Exception {
       int port = URI.create(cluster.url()).getPort();
       proxy = proxied ? new DroppingProxy(port) : null;
@@ -219,8 +219,7 @@ public final class ShardingBenchmark {
               .pipelineOptions(pipeline -> pipeline.retryPolicy(RetryPolicy.none()))
               .listener(
                   event -> {
-                    if (event instanceof ControllerEvent.Reconciled r
-                        && r.result().isSuccess()) {
+                    if (event instanceof ControllerEvent.Reconciled r && r.result().isSuccess()) {
                       done.putIfAbsent(r.workload(), System.nanoTime());
                     }
                   })

@@ -39,9 +39,9 @@ import org.junit.jupiter.api.Test;
  * Three sharded controllers in one JVM on the embedded API server, each with its own client,
  * sharing in-memory VMs: every entry onboarded, no two calls on one VM at the same time (from the
  * VMs' call log with start and end times), and a replica stuck mid-run then stopped has its shards
- * and unfinished entries taken over. Correctness never depends on timing: the stuck
- * replica is made to hang (its deliveries block until interrupted), and every wait is on a
- * condition with a generous bound.
+ * and unfinished entries taken over. Correctness never depends on timing: the stuck replica is made
+ * to hang (its deliveries block until interrupted), and every wait is on a condition with a
+ * generous bound.
  */
 class ShardingTest {
 
@@ -50,6 +50,7 @@ class ShardingTest {
    * loaded 2-core machine: the mock API server scans every stored object on every request).
    */
   private static final int ENTRIES = Integer.getInteger("sharding.entries", 300);
+
   private static final int SHARDS = 12;
   private static final Duration WAIT = Duration.ofSeconds(180);
 
@@ -136,10 +137,7 @@ class ShardingTest {
     replicas.remove("b");
 
     await().atMost(WAIT).until(() -> succeeded().size() == ENTRIES);
-    await()
-        .atMost(WAIT)
-        .pollInterval(Duration.ofSeconds(2))
-        .until(() -> onboarded() == ENTRIES);
+    await().atMost(WAIT).pollInterval(Duration.ofSeconds(2)).until(() -> onboarded() == ENTRIES);
 
     assertThat(vms.overlaps()).as("calls on one VM at the same time").isEmpty();
     Map<String, Long> byReplica =
