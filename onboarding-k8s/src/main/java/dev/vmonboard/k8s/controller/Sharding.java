@@ -21,8 +21,8 @@ import java.util.regex.Pattern;
  * Lease within the renew deadline stops working that shard (interrupting its runs in flight) before
  * the Lease can expire, and another replica takes a shard only once its Lease was released or went
  * unrenewed for the lease duration, as that replica observed it (no comparison of clocks between
- * replicas). So the shards of a lost replica move within one lease duration (plus one retry
- * period). Defaults: 16 shards, lease 15 s, renew deadline 10 s, retry period 2 s. Every replica
+ * replicas). So the shards of a lost replica move within one lease duration (plus two retry
+ * periods). Defaults: 16 shards, lease 15 s, renew deadline 10 s, retry period 2 s. Every replica
  * must use the same shard count; a replica that sees a live replica with another count works no
  * shard until they agree (for example during a rollout that changes it). Immutable.
  */
