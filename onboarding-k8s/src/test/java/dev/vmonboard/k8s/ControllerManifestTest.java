@@ -57,7 +57,7 @@ class ControllerManifestTest {
   }
 
   @Test
-  void theDeploymentRunsTwoReplicasAsTheServiceAccountTheRbacBinds() throws IOException {
+  void theDeploymentRunsSeveralReplicasAsTheServiceAccountTheRbacBinds() throws IOException {
     List<HasMetadata> rbac = manifest("rbac.yaml");
     List<HasMetadata> deployment = manifest("deployment.yaml");
 
@@ -65,7 +65,7 @@ class ControllerManifestTest {
     Deployment controller = only(deployment, Deployment.class);
     String namespace = account.getMetadata().getNamespace();
     assertThat(controller.getMetadata().getNamespace()).isEqualTo(namespace);
-    assertThat(controller.getSpec().getReplicas()).isGreaterThanOrEqualTo(2);
+    assertThat(controller.getSpec().getReplicas()).isGreaterThanOrEqualTo(3);
     var pod = controller.getSpec().getTemplate().getSpec();
     assertThat(pod.getServiceAccountName()).isEqualTo(account.getMetadata().getName());
     assertThat(controller.getSpec().getSelector().getMatchLabels())

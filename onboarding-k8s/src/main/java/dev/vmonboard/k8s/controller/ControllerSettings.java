@@ -23,11 +23,21 @@ record ControllerSettings(
     Duration tokenRefreshMargin,
     Duration refreshCheckInterval,
     Duration resyncPeriod,
-    Optional<LeaderElection> leaderElection,
+    Optional<Sharding> sharding,
     String identity,
     Clock clock,
     Consumer<OnboardingPipeline.Builder> pipelineOptions,
     Events events) {
+
+  /**
+   * How long before expiry a token may be replaced at the earliest: half its lifetime, or the
+   * refresh margin when that is longer. Each entry's refresh falls at its own point between this
+   * and the margin.
+   */
+  Duration refreshWindowStart() {
+    Duration half = tokenLifetime.dividedBy(2);
+    return half.compareTo(tokenRefreshMargin) > 0 ? half : tokenRefreshMargin;
+  }
 
   /** A Secret's namespace and name. */
   record SecretName(String namespace, String name) {

@@ -6,18 +6,18 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.UUID;
 
 /**
- * How replicas of the controller agree on the one that works: a {@code coordination.k8s.io/v1}
- * {@code Lease} that the active replica renews. The others wait; when the active one stops (it
- * releases the Lease on {@link OnboardingController#close()}) or stops renewing (crash, network
- * split), one of them takes over after at most the lease duration.
+ * The settings of the single-leader controller, kept so that code written for it still compiles and
+ * runs: {@link OnboardingController.Builder#leaderElection(LeaderElection)} now means {@link
+ * Sharding} on Leases named after this one ({@code NAME-shard-N}, {@code NAME-member-IDENTITY}),
+ * with this identity and these timings, so every replica works a share of the entries instead of
+ * one working and the others waiting. With one replica it behaves as the leader did. New code uses
+ * {@link Sharding}. Immutable.
  *
- * <p>A replica that cannot renew within the renew deadline stops reconciling before its lease can
- * expire, so two replicas never work at once as long as {@code renewDeadline < leaseDuration} (the
- * builder checks it) and the replicas' clocks agree to within the difference. Defaults: lease 15 s,
- * renew deadline 10 s, retry period 2 s (those of Kubernetes' own controllers). Immutable.
+ * <p>As before, {@code renewDeadline < leaseDuration} (the builder checks it), and a replica that
+ * cannot renew within the renew deadline stops working before its Leases can expire. Defaults:
+ * lease 15 s, renew deadline 10 s, retry period 2 s (those of Kubernetes' own controllers).
  */
 public final class LeaderElection {
 
@@ -44,17 +44,15 @@ public final class LeaderElection {
   }
 
   /**
-   * Election on the Lease {@code namespace/name}; this replica's identity is the {@code HOSTNAME}
-   * environment variable (the pod name in Kubernetes) with a random suffix, unless {@link
-   * #withIdentity(String)} says otherwise.
+   * Election on the Lease {@code namespace/name} (now: sharding on the Leases {@code name-*}); this
+   * replica's identity is the {@code HOSTNAME} environment variable (the pod name in Kubernetes)
+   * with a random suffix, unless {@link #withIdentity(String)} says otherwise.
    */
   public static LeaderElection lease(String namespace, String name) {
-    String host = System.getenv("HOSTNAME");
-    String base = host == null || host.isBlank() ? "vmonboard" : host.strip();
     return new LeaderElection(
             namespace,
             name,
-            base + "-" + UUID.randomUUID().toString().substring(0, 8),
+            Sharding.defaultIdentity(),
             Duration.ofSeconds(15),
             Duration.ofSeconds(10),
             Duration.ofSeconds(2))

@@ -12,9 +12,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,7 +27,7 @@ import org.slf4j.LoggerFactory;
  *     .credentialsSecret("vmonboard", "vm-ssh")
  *     .vmStages(credentials -> VmStages.of(sshTransport(credentials), launcher(credentials)))
  *     .namespaces("vms")
- *     .leaderElection(LeaderElection.lease("vmonboard", "vmonboard-controller"))
+ *     .sharding(Sharding.leases("vmonboard", "vmonboard-controller"))
  *     .build();
  * controller.start();   // returns at once; close() stops it
  * }</pre>
@@ -41,8 +38,10 @@ import org.slf4j.LoggerFactory;
  *   <li>adds the finalizer {@value #FINALIZER}, then onboards the VM; after a change to the entry
  *       (spec, labels, annotations) it onboards again, and the pipeline's CHECK stage leaves an
  *       up-to-date VM alone;
- *   <li>replaces the token, and only the token, before it expires (within the token refresh margin,
- *       on the controller's {@link Clock}), without restarting the proxy;
+ *   <li>replaces the token, and only the token, before it expires, without restarting the proxy:
+ *       each entry at its own point (from a hash of its name) between half the token's lifetime and
+ *       the token refresh margin before expiry, on the controller's {@link Clock}, so that tokens
+ *       issued together are not all replaced together;
  *   <li>on deletion, offboards the VM (proxy stopped, bundle removed, registrations released) and
  *       only then removes the finalizer, so that the entry disappears after its VM is clean;
  *   <li>records the outcome on the entry: {@value #LAST_RESULT}, {@value #LAST_RESULT_AT}, {@value
@@ -58,11 +57,13 @@ import org.slf4j.LoggerFactory;
  * containing {@code istio.io/} to the proxy (they are part of the bundle), so an {@code
  * *.istio.io/managed} opt-in would change every bundle's hash.
  *
- * <p>At most {@link Builder#concurrency(int)} entries are reconciled at once, never one entry by
- * two workers. With {@link Builder#leaderElection(LeaderElection)} several replicas can run and
- * exactly one works; without it, run a single replica. SSH credentials come from the Kubernetes
- * Secret named by {@link Builder#credentialsSecret(String, String)}, watched, and handed to the
- * caller's {@link VmStagesFactory}: this module stays free of any SSH library.
+ * <p>At most {@link Builder#concurrency(int)} entries are reconciled at once per replica, never one
+ * entry by two workers. With {@link Builder#sharding(Sharding)} several replicas run and all work:
+ * the entries are split into shards, each owned through its own Lease, balanced as replicas come
+ * and go, and each entry is worked by one replica at a time (see {@link Sharding}); without it, run
+ * a single replica. SSH credentials come from the Kubernetes Secret named by {@link
+ * Builder#credentialsSecret(String, String)}, watched, and handed to the caller's {@link
+ * VmStagesFactory}: this module stays free of any SSH library.
  *
  * <p>The RBAC, ServiceAccount and Deployment it needs ship as class-path resources under {@code
  * dev/vmonboard/k8s/controller/} ({@value #MANIFESTS}).
@@ -93,21 +94,13 @@ public final class OnboardingController implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(OnboardingController.class);
 
   private final ControllerSettings settings;
-  private final ExecutorService control;
-  private Elector elector;
   private volatile Session session;
+  private ShardLeases leases;
   private volatile boolean started;
   private volatile boolean closed;
 
   private OnboardingController(ControllerSettings settings) {
     this.settings = settings;
-    this.control =
-        Executors.newSingleThreadExecutor(
-            runnable -> {
-              Thread thread = new Thread(runnable, "vmonboard-controller");
-              thread.setDaemon(true);
-              return thread;
-            });
   }
 
   /** A builder; cluster, bundle factory and VM stages are required. */
@@ -116,7 +109,7 @@ public final class OnboardingController implements AutoCloseable {
   }
 
   /**
-   * Starts watching and reconciling (or, with leader election, campaigning for the Lease), and
+   * Starts watching and reconciling (with sharding: the entries of the shards it takes), and
    * returns at once. An unreachable API server is retried with backoff, not thrown.
    *
    * @throws IllegalStateException when already started or closed
@@ -132,32 +125,28 @@ public final class OnboardingController implements AutoCloseable {
         settings.identity(),
         settings.namespaces().isEmpty() ? "all" : settings.namespaces(),
         settings.concurrency(),
-        settings.leaderElection().map(Object::toString).orElse("no leader election"));
-    if (settings.leaderElection().isPresent()) {
-      elector =
-          new Elector(
-              settings.cluster().client(),
-              settings.leaderElection().get(),
-              () -> onControlThread(this::activate),
-              () -> onControlThread(this::deactivate));
-      elector.start();
-    } else {
-      onControlThread(this::activate);
+        settings.sharding().map(Object::toString).orElse("no sharding: one replica"));
+    session = new Session(settings);
+    session.start();
+    if (settings.sharding().isPresent()) {
+      leases =
+          new ShardLeases(
+              settings.cluster().client(), settings.sharding().get(), session, System::nanoTime);
+      leases.start();
     }
   }
 
-  /** Runs {@code step} on the thread that starts and stops sessions, one step at a time. */
-  private void onControlThread(Runnable step) {
-    try {
-      control.execute(step);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      // Closed: close() has already stopped the session.
-    }
+  /**
+   * Whether this replica is working now: without sharding, once started until closed; with
+   * sharding, while it holds at least one shard.
+   */
+  public synchronized boolean isActive() {
+    return session != null && session.isActive();
   }
 
-  /** Whether this replica is working now (without leader election: once started, until closed). */
-  public boolean isActive() {
-    return session != null;
+  /** The shards this replica works now (empty without sharding), for tests and benchmarks. */
+  synchronized List<Integer> workingShards() {
+    return leases == null ? List.of() : leases.workingShards();
   }
 
   /**
@@ -165,14 +154,13 @@ public final class OnboardingController implements AutoCloseable {
    * first list done, its watch open): entries created from now on reach it. Useful to a test or a
    * demo that creates entries right after {@link #start()}.
    */
-  public boolean isWatching() {
-    Session current = session;
-    return current != null && current.isWatching();
+  public synchronized boolean isWatching() {
+    return session != null && !closed && session.isWatching();
   }
 
   /**
-   * Liveness: started, not closed, and no informer of the active session has stopped for good. A
-   * standby replica (leader election) is alive while it is started.
+   * Liveness: started, not closed, and no informer of its session has stopped for good. Read
+   * without the controller's lock, so a probe never waits for a start or a close.
    */
   public boolean isAlive() {
     Session current = session;
@@ -180,8 +168,8 @@ public final class OnboardingController implements AutoCloseable {
   }
 
   /**
-   * Readiness: alive, and when active, its informers have done their first list (a standby replica
-   * is ready to take over).
+   * Readiness: alive, and its informers have done their first list (a replica that holds no shard
+   * yet is ready to take some).
    */
   public boolean isReady() {
     Session current = session;
@@ -189,70 +177,40 @@ public final class OnboardingController implements AutoCloseable {
   }
 
   /** Whether nothing is queued or being reconciled right now (inactive replicas are idle). */
-  public boolean isIdle() {
-    Session current = session;
-    return current == null || current.isIdle();
+  public synchronized boolean isIdle() {
+    return session == null || session.isIdle();
   }
 
-  /** This replica's identity (the Lease holder name with leader election). */
+  /** This replica's identity (the Leases' holder name with sharding). */
   public String identity() {
     return settings.identity();
   }
 
-  private void activate() {
-    if (closed || session != null) {
-      return;
-    }
-    Session next = new Session(settings);
-    next.start();
-    session = next;
-    LOG.info("controller {} is active", settings.identity());
-    settings
-        .events()
-        .emit(
-            new ControllerEvent.ActivityChanged(
-                settings.identity(), true, settings.clock().instant()));
-  }
-
-  private void deactivate() {
-    Session current = session;
-    if (current == null) {
-      return;
-    }
-    session = null;
-    current.close();
-    LOG.info("controller {} stopped working", settings.identity());
-    settings
-        .events()
-        .emit(
-            new ControllerEvent.ActivityChanged(
-                settings.identity(), false, settings.clock().instant()));
-  }
-
   /**
-   * Stops: releases the Lease (another replica takes over at once), stops the informers and
-   * interrupts reconciles in flight. Idempotent.
+   * Stops: stops the informers and interrupts reconciles in flight (the shard Leases are renewed
+   * meanwhile), then releases the shards' Leases so that the other replicas take them over at once.
+   * Idempotent.
    */
   @Override
   public void close() {
+    Session stopping;
+    ShardLeases leaving;
     synchronized (this) {
       if (closed) {
         return;
       }
       closed = true;
+      stopping = session;
+      leaving = leases;
     }
-    if (elector != null) {
-      elector.close();
+    if (leaving != null) {
+      leaving.beginClosing();
     }
-    control.execute(this::deactivate);
-    control.shutdown();
-    try {
-      if (!control.awaitTermination(30, TimeUnit.SECONDS)) {
-        LOG.warn("controller {} did not stop within 30 s", settings.identity());
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    boolean stopped = stopping == null || stopping.close();
+    if (leaving != null) {
+      leaving.close(stopped);
     }
+    LOG.info("controller {} stopped", settings.identity());
   }
 
   @Override
@@ -274,7 +232,7 @@ public final class OnboardingController implements AutoCloseable {
     private Duration tokenRefreshMargin;
     private Duration refreshCheckInterval = Duration.ofSeconds(30);
     private Duration resyncPeriod = Duration.ofMinutes(10);
-    private LeaderElection leaderElection;
+    private Sharding sharding;
     private Clock clock = Clock.systemUTC();
     private Consumer<OnboardingPipeline.Builder> pipelineOptions = builder -> {};
     private final List<ControllerListener> listeners = new ArrayList<>();
@@ -355,9 +313,29 @@ public final class OnboardingController implements AutoCloseable {
       return this;
     }
 
-    /** Runs with leader election on a Lease, for several replicas; none by default. */
+    /**
+     * Runs several replicas that share the work through shard Leases (see {@link Sharding}); none
+     * by default (then run one replica).
+     */
+    public Builder sharding(Sharding sharding) {
+      this.sharding = sharding;
+      return this;
+    }
+
+    /**
+     * Kept for code written when replicas elected one leader: now the same as {@link
+     * #sharding(Sharding)} with the election's namespace, Lease name (as the prefix of the shard
+     * Leases), identity and timings, and the default shard count. With one replica it behaves as
+     * the leader did; with several, all of them work.
+     */
     public Builder leaderElection(LeaderElection election) {
-      this.leaderElection = election;
+      this.sharding =
+          election == null
+              ? null
+              : Sharding.leases(election.namespace(), election.name())
+                  .withIdentity(election.identity())
+                  .withTimings(
+                      election.leaseDuration(), election.renewDeadline(), election.retryPeriod());
       return this;
     }
 
@@ -441,10 +419,7 @@ public final class OnboardingController implements AutoCloseable {
                 "must be at least zero and shorter than the token lifetime, not " + margin));
       }
       InvalidInputException.throwIfAny(null, "controller", problems);
-      String identity =
-          leaderElection != null
-              ? leaderElection.identity()
-              : LeaderElection.lease("unused", "unused").identity();
+      String identity = sharding != null ? sharding.identity() : Sharding.defaultIdentity();
       return new OnboardingController(
           new ControllerSettings(
               cluster,
@@ -458,7 +433,7 @@ public final class OnboardingController implements AutoCloseable {
               margin,
               refreshCheckInterval,
               resyncPeriod,
-              Optional.ofNullable(leaderElection),
+              Optional.ofNullable(sharding),
               identity,
               clock,
               pipelineOptions,

@@ -6,6 +6,7 @@ import dev.vmonboard.k8s.KubernetesRegistrar;
 import dev.vmonboard.k8s.ServiceAccountTokenIssuer;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,18 +22,23 @@ final class Pipelines implements AutoCloseable {
   private final ControllerSettings settings;
   private final KubernetesRegistrar registrar;
   private final ServiceAccountTokenIssuer tokenIssuer;
-  private final KubernetesMeshDiscovery meshSource;
+  private final RecentMesh meshSource;
   private final SharedIndexInformer<Secret> secret;
   private Built built;
 
-  /** A pipeline and the version of the credentials it was built with. */
-  private record Built(String version, OnboardingPipeline pipeline) {}
+  /**
+   * The pipelines built with one version of the credentials: one to onboard and offboard, whose
+   * CHECK stage leaves a token alone until the refresh margin; one to refresh tokens, which
+   * replaces a token from the start of the refresh window on (the controller decides when).
+   */
+  private record Built(String version, OnboardingPipeline pipeline, OnboardingPipeline refresher) {}
 
   Pipelines(ControllerSettings settings) {
     this.settings = settings;
     this.registrar = KubernetesRegistrar.create(settings.cluster());
     this.tokenIssuer = ServiceAccountTokenIssuer.create(settings.cluster());
-    this.meshSource = KubernetesMeshDiscovery.create(settings.cluster());
+    this.meshSource =
+        new RecentMesh(KubernetesMeshDiscovery.create(settings.cluster()), System::nanoTime);
     this.secret =
         settings
             .credentialsSecret()
@@ -71,15 +77,29 @@ final class Pipelines implements AutoCloseable {
    * @throws IllegalStateException saying what is wrong with the Secret, or what the caller's
    *     factory refused
    */
-  synchronized OnboardingPipeline current() {
+  OnboardingPipeline current() {
+    return built().pipeline();
+  }
+
+  /** The pipeline that refreshes tokens, for the current credentials (throws as current does). */
+  OnboardingPipeline refreshing() {
+    return built().refresher();
+  }
+
+  private synchronized Built built() {
     VmCredentials credentials = credentials();
     if (built == null || !built.version().equals(credentials.version())) {
       if (built != null) {
         LOG.info("credentials changed ({}): new runs use them", credentials.source());
       }
-      built = new Built(credentials.version(), build(credentials));
+      VmStages stages = stages(credentials);
+      built =
+          new Built(
+              credentials.version(),
+              build(stages, settings.tokenRefreshMargin()),
+              build(stages, settings.refreshWindowStart()));
     }
-    return built.pipeline();
+    return built;
   }
 
   private VmCredentials credentials() {
@@ -109,7 +129,7 @@ final class Pipelines implements AutoCloseable {
             + "=KNOWN_HOSTS");
   }
 
-  private OnboardingPipeline build(VmCredentials credentials) {
+  private VmStages stages(VmCredentials credentials) {
     VmStages stages;
     try {
       stages = settings.vmStages().create(credentials);
@@ -120,6 +140,10 @@ final class Pipelines implements AutoCloseable {
     if (stages == null) {
       throw new IllegalStateException("the VmStagesFactory returned no stages");
     }
+    return stages;
+  }
+
+  private OnboardingPipeline build(VmStages stages, Duration refreshMargin) {
     OnboardingPipeline.Builder builder = OnboardingPipeline.builder();
     settings.pipelineOptions().accept(builder);
     return builder
@@ -131,7 +155,7 @@ final class Pipelines implements AutoCloseable {
         .launcher(stages.launcher())
         .clock(settings.clock())
         .tokenLifetime(settings.tokenLifetime())
-        .tokenRefreshMargin(settings.tokenRefreshMargin())
+        .tokenRefreshMargin(refreshMargin)
         .force(false)
         .build();
   }

@@ -8,6 +8,7 @@ import dev.vmonboard.core.WorkloadRef;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -116,14 +117,24 @@ final class Reconciler {
     }
   }
 
-  /** Whether the token recorded on {@code entry} expires within the refresh margin. */
-  boolean tokenDue(GenericKubernetesResource entry) {
+  /**
+   * Whether the token recorded on {@code entry} is due for replacement: from {@link
+   * ControllerSettings#refreshWindowStart()} before its expiry (half the lifetime) to the refresh
+   * margin before it, at the point {@code fraction} (0 to 1, from a hash of the entry) of that
+   * window, so that tokens issued together are replaced over the window instead of all at once.
+   */
+  boolean tokenDue(GenericKubernetesResource entry, double fraction) {
     Optional<BootstrapRecord> record = Entries.record(entry);
-    return record.isPresent()
-        && !record
-            .get()
-            .tokenExpiresAt()
-            .isAfter(settings.clock().instant().plus(settings.tokenRefreshMargin()));
+    if (record.isEmpty()) {
+      return false;
+    }
+    Instant expires = record.get().tokenExpiresAt();
+    Duration window = settings.refreshWindowStart().minus(settings.tokenRefreshMargin());
+    Instant due =
+        expires
+            .minus(settings.refreshWindowStart())
+            .plusMillis((long) (window.toMillis() * fraction));
+    return !settings.clock().instant().isBefore(due);
   }
 
   private Optional<String> reconcile(
@@ -156,12 +167,13 @@ final class Reconciler {
             finalizers.add(OnboardingController.FINALIZER);
             metadata.setFinalizers(finalizers);
             return true;
-          });
+          },
+          entry);
     }
     OnboardingPipeline pipeline = pipelines.current();
     boolean refreshFailed = false;
-    if (tokenDue(entry)) {
-      OnboardingResult refreshed = pipeline.refreshToken(ref);
+    if (tokenDue(entry, EntryHash.of(ref.toString(), 1).fraction())) {
+      OnboardingResult refreshed = pipelines.refreshing().refreshToken(ref);
       report(ref, refreshed, state);
       refreshFailed = !refreshed.isSuccess();
     }

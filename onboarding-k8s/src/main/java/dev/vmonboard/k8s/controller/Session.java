@@ -19,16 +19,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One period of activity of the controller (with leader election: one term as leader): informers on
- * the WorkloadEntries of the namespaces in scope feed a work queue that a bounded pool of workers
- * drains through the {@link Reconciler}; failures come back after a backoff; a periodic tick queues
- * entries whose token is due for refresh (on the controller's clock) and, every resync period,
- * every entry. Closing it stops all of that, interrupting runs in flight.
+ * The controller's work from start to close: informers on the WorkloadEntries of the namespaces in
+ * scope feed a work queue that a bounded pool of workers drains through the {@link Reconciler};
+ * failures come back after a backoff; a periodic tick queues entries whose token is due for refresh
+ * (on the controller's clock, at a point of the refresh window that depends on the entry) and,
+ * every resync period, every entry. Closing it stops all of that, interrupting runs in flight.
+ *
+ * <p>With sharding, only the entries of the shards this replica holds are worked: the informers
+ * still cache every entry (so that a shard taken over starts at once), and {@link ShardLeases}
+ * starts and stops shards through the {@link ShardLeases.Work} methods. Without sharding every
+ * entry is worked.
  *
  * <p>The informers list and then watch; fabric8 re-establishes a watch that drops and lists again
  * when the API server says its resource version is too old, so a watch disconnect loses no entry.
  */
-final class Session implements AutoCloseable {
+final class Session implements ShardLeases.Work {
 
   private static final Logger LOG = LoggerFactory.getLogger(Session.class);
   private static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(10);
@@ -41,6 +46,10 @@ final class Session implements AutoCloseable {
   private final Map<String, SharedIndexInformer<GenericKubernetesResource>> informers =
       new ConcurrentHashMap<>();
   private final Set<String> backingOff = ConcurrentHashMap.newKeySet();
+  private final Map<String, EntryHash> hashes = new ConcurrentHashMap<>();
+  private final Set<Integer> shards = ConcurrentHashMap.newKeySet();
+  private final boolean everything;
+  private boolean active;
   private final ExecutorService workers;
   private final ScheduledExecutorService scheduler;
   private final AtomicInteger informerAttempts = new AtomicInteger();
@@ -49,6 +58,7 @@ final class Session implements AutoCloseable {
 
   Session(ControllerSettings settings) {
     this.settings = settings;
+    this.everything = settings.sharding().isEmpty();
     this.pipelines = new Pipelines(settings);
     this.reconciler = new Reconciler(settings, pipelines, this::cached);
     this.json = settings.cluster().client().getKubernetesSerialization();
@@ -59,6 +69,9 @@ final class Session implements AutoCloseable {
 
   void start() {
     pipelines.start();
+    if (everything) {
+      activity();
+    }
     scheduler.execute(this::startInformers);
     for (int i = 0; i < settings.concurrency(); i++) {
       workers.execute(this::work);
@@ -137,7 +150,7 @@ final class Session implements AutoCloseable {
   private final class Handler implements ResourceEventHandler<GenericKubernetesResource> {
     @Override
     public void onAdd(GenericKubernetesResource entry) {
-      if (Entries.concernsController(entry)) {
+      if (Entries.concernsController(entry) && owns(Entries.key(entry))) {
         queue.add(Entries.key(entry));
       }
     }
@@ -145,6 +158,7 @@ final class Session implements AutoCloseable {
     @Override
     public void onUpdate(GenericKubernetesResource old, GenericKubernetesResource entry) {
       if ((Entries.concernsController(entry) || Entries.concernsController(old))
+          && owns(Entries.key(entry))
           && !Entries.relevantState(old, json).equals(Entries.relevantState(entry, json))) {
         queue.add(Entries.key(entry));
       }
@@ -153,6 +167,70 @@ final class Session implements AutoCloseable {
     @Override
     public void onDelete(GenericKubernetesResource entry, boolean finalStateUnknown) {
       reconciler.forget(Entries.key(entry), true);
+      hashes.remove(Entries.key(entry));
+    }
+  }
+
+  private EntryHash hash(String key) {
+    return hashes.computeIfAbsent(
+        key, k -> EntryHash.of(k, settings.sharding().map(Sharding::shards).orElse(1)));
+  }
+
+  /** Whether this replica works {@code key} now. */
+  private boolean owns(String key) {
+    return everything || shards.contains(hash(key).shard());
+  }
+
+  private boolean inShard(String key, int shard) {
+    return !everything && hash(key).shard() == shard;
+  }
+
+  @Override
+  public void start(int shard) {
+    if (closed || !shards.add(shard)) {
+      return;
+    }
+    activity();
+    // What another replica did meanwhile is unknown: every entry is onboarded again (the
+    // pipeline's CHECK stage leaves an up-to-date VM alone), as a newly elected leader did.
+    for (SharedIndexInformer<GenericKubernetesResource> informer : informers.values()) {
+      for (GenericKubernetesResource entry : informer.getStore().list()) {
+        String key = Entries.key(entry);
+        if (Entries.concernsController(entry) && inShard(key, shard)) {
+          reconciler.forget(key, false);
+          queue.add(key);
+        }
+      }
+    }
+  }
+
+  @Override
+  public void stop(int shard, boolean interrupt) {
+    shards.remove(shard);
+    queue.drop(key -> inShard(key, shard), interrupt);
+    activity();
+  }
+
+  @Override
+  public boolean busy(int shard) {
+    return queue.holds(key -> inShard(key, shard));
+  }
+
+  /** Whether this replica works any entry (a shard, or everything without sharding). */
+  boolean isActive() {
+    return !closed && (everything || !shards.isEmpty());
+  }
+
+  /** Emits ActivityChanged when this replica starts or stops working. */
+  private synchronized void activity() {
+    boolean now = isActive();
+    if (now != active) {
+      active = now;
+      settings
+          .events()
+          .emit(
+              new ControllerEvent.ActivityChanged(
+                  settings.identity(), now, settings.clock().instant()));
     }
   }
 
@@ -175,17 +253,23 @@ final class Session implements AutoCloseable {
         return;
       }
       try {
-        Reconciler.Outcome outcome = reconciler.reconcile(key);
-        if (outcome.retry() && !closed) {
-          requeue(key, outcome);
+        if (owns(key)) {
+          Reconciler.Outcome outcome = reconciler.reconcile(key);
+          if (outcome.retry() && !closed && owns(key)) {
+            requeue(key, outcome);
+          }
         }
       } catch (RuntimeException | Error e) {
         LOG.error("reconciling {} failed unexpectedly", key, e);
-        if (!closed) {
+        if (!closed && owns(key)) {
           requeue(key, new Reconciler.Outcome(true, 1, String.valueOf(e)));
         }
       } finally {
         queue.done(key);
+        if (!closed) {
+          // An interrupt that stopped this key's run (its shard was let go) ends with it.
+          Thread.interrupted();
+        }
       }
     }
   }
@@ -196,7 +280,9 @@ final class Session implements AutoCloseable {
     scheduler.schedule(
         () -> {
           backingOff.remove(key);
-          queue.add(key);
+          if (owns(key)) {
+            queue.add(key);
+          }
         },
         delay.toMillis(),
         TimeUnit.MILLISECONDS);
@@ -227,7 +313,7 @@ final class Session implements AutoCloseable {
       for (SharedIndexInformer<GenericKubernetesResource> informer : informers.values()) {
         for (GenericKubernetesResource entry : informer.getStore().list()) {
           String key = Entries.key(entry);
-          if (!Entries.concernsController(entry) || backingOff.contains(key)) {
+          if (!Entries.concernsController(entry) || backingOff.contains(key) || !owns(key)) {
             continue;
           }
           if (resync) {
@@ -235,7 +321,7 @@ final class Session implements AutoCloseable {
             queue.add(key);
           } else if (Entries.isManaged(entry)
               && !Entries.isDeleting(entry)
-              && reconciler.tokenDue(entry)) {
+              && reconciler.tokenDue(entry, hash(key).fraction())) {
             queue.add(key);
           }
         }
@@ -245,21 +331,28 @@ final class Session implements AutoCloseable {
     }
   }
 
-  @Override
-  public void close() {
+  /**
+   * Stops everything, interrupting runs in flight; whether they all ended within the wait (then no
+   * run of this replica is in flight any more).
+   */
+  boolean close() {
     closed = true;
     queue.shutDown();
     workers.shutdownNow();
     scheduler.shutdownNow();
     informers.values().forEach(SharedIndexInformer::stop);
     pipelines.close();
+    boolean stopped = false;
     try {
-      if (!workers.awaitTermination(SHUTDOWN_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+      stopped = workers.awaitTermination(SHUTDOWN_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      if (!stopped) {
         LOG.warn("reconciles still running {} after the controller stopped", SHUTDOWN_WAIT);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    activity();
+    return stopped;
   }
 
   private static ThreadFactory threads(String prefix) {

@@ -7,8 +7,9 @@
  *   <li>{@link dev.vmonboard.k8s.controller.VmStagesFactory}, {@link
  *       dev.vmonboard.k8s.controller.VmStages}, {@link dev.vmonboard.k8s.controller.VmCredentials}:
  *       the caller's VM side (SSH or other), built from the credentials Secret.
- *   <li>{@link dev.vmonboard.k8s.controller.LeaderElection}: several replicas, one active, on a
- *       Lease.
+ *   <li>{@link dev.vmonboard.k8s.controller.Sharding}: several replicas sharing the entries through
+ *       shard Leases ({@link dev.vmonboard.k8s.controller.LeaderElection}, the settings of the
+ *       former single leader, now means the same).
  *   <li>{@link dev.vmonboard.k8s.controller.ControllerEvent}, {@link
  *       dev.vmonboard.k8s.controller.ControllerListener}: what it did, as values.
  * </ul>
