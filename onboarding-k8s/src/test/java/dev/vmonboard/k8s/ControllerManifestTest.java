@@ -8,8 +8,8 @@ import dev.vmonboard.core.Workload;
 import dev.vmonboard.core.bundle.ContainerBundleFactory;
 import dev.vmonboard.core.testing.InMemoryProxyLauncher;
 import dev.vmonboard.core.testing.InMemoryTransport;
-import dev.vmonboard.k8s.controller.LeaderElection;
 import dev.vmonboard.k8s.controller.OnboardingController;
+import dev.vmonboard.k8s.controller.Sharding;
 import dev.vmonboard.k8s.controller.VmCredentials;
 import dev.vmonboard.k8s.controller.VmStages;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -119,8 +119,8 @@ class ControllerManifestTest {
               .bundleFactory(ContainerBundleFactory.create())
               .credentialsSecret("vmonboard", "vm-ssh")
               .namespaces("vms")
-              .leaderElection(
-                  LeaderElection.lease("vmonboard", "vmonboard-controller")
+              .sharding(
+                  Sharding.leases("vmonboard", "vmonboard-controller")
                       .withTimings(
                           Duration.ofSeconds(3), Duration.ofSeconds(2), Duration.ofMillis(200))));
       requests = cluster.requestLog(AGENT);

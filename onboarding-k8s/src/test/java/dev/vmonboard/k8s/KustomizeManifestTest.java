@@ -3,8 +3,8 @@ package dev.vmonboard.k8s;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.vmonboard.k8s.controller.ControllerEnvironment;
-import dev.vmonboard.k8s.controller.LeaderElection;
 import dev.vmonboard.k8s.controller.OnboardingController;
+import dev.vmonboard.k8s.controller.Sharding;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -105,8 +105,8 @@ class KustomizeManifestTest {
           namespace,
           ControllerEnvironment.configure(KubernetesCluster.of(client), env)
               // The same Lease with shorter timings, so that the test does not wait for them.
-              .leaderElection(
-                  LeaderElection.lease(namespace, env.get(ControllerEnvironment.LEASE_NAME))
+              .sharding(
+                  Sharding.leases(namespace, env.get(ControllerEnvironment.LEASE_NAME))
                       .withIdentity("pod-0")
                       .withTimings(
                           Duration.ofSeconds(3), Duration.ofSeconds(2), Duration.ofMillis(200))));

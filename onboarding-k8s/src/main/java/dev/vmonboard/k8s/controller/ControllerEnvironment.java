@@ -8,13 +8,13 @@ import java.util.Map;
 
 /**
  * The controller's settings as a pod gets them: environment variables set by the Deployment of
- * {@code dev/vmonboard/k8s/controller/deployment.yaml}. The container bundle style, leader election
- * on a Lease in the pod's namespace, SSH credentials from a Secret there.
+ * {@code dev/vmonboard/k8s/controller/deployment.yaml}. The container bundle style, sharding on
+ * Leases in the pod's namespace, SSH credentials from a Secret there.
  *
  * <p>Variables: {@value #POD_NAMESPACE} (required: where the Lease and the Secret live), {@value
  * #POD_NAME} (the replica's identity), {@value #WATCH_NAMESPACES} (comma-separated; empty: all),
  * {@value #CREDENTIALS_SECRET} (default {@code vm-ssh}), {@value #LEASE_NAME} (default {@code
- * vmonboard-controller}), {@value #CONCURRENCY} (default 8).
+ * vmonboard-controller}), {@value #CONCURRENCY} (default 8), {@value #SHARDS} (default 16).
  */
 public final class ControllerEnvironment {
 
@@ -30,21 +30,27 @@ public final class ControllerEnvironment {
   /** The Secret with the VMs' SSH credentials, in the pod's namespace. */
   public static final String CREDENTIALS_SECRET = "CREDENTIALS_SECRET";
 
-  /** The leader-election Lease, in the pod's namespace. */
+  /** The prefix of the shard and membership Leases, in the pod's namespace. */
   public static final String LEASE_NAME = "LEASE_NAME";
+
+  /**
+   * How many shards the WorkloadEntries are split into (default 16); every replica must use the
+   * same count.
+   */
+  public static final String SHARDS = "SHARDS";
 
   /** How many WorkloadEntries are reconciled at once. */
   public static final String CONCURRENCY = "CONCURRENCY";
 
   private ControllerEnvironment() {}
 
-  /** {@value #CONCURRENCY}: ASCII digits only, nothing around them (the SDK's one rule). */
-  static int concurrency(String text) {
+  /** A number of the environment: ASCII digits only, nothing around them (the SDK's one rule). */
+  static int number(String variable, String text) {
     return Names.parseNumber(text)
         .orElseThrow(
             () ->
                 new IllegalStateException(
-                    CONCURRENCY
+                    variable
                         + " '"
                         + Names.printable(text)
                         + "' is not a whole number written in ASCII digits"));
@@ -63,13 +69,17 @@ public final class ControllerEnvironment {
       throw new IllegalStateException(
           POD_NAMESPACE + " is not set: give it the pod's namespace (fieldRef metadata.namespace)");
     }
-    LeaderElection election =
-        LeaderElection.lease(namespace, env.getOrDefault(LEASE_NAME, "vmonboard-controller"));
+    Sharding sharding =
+        Sharding.leases(namespace, env.getOrDefault(LEASE_NAME, "vmonboard-controller"));
     String pod = env.get(POD_NAME);
     if (pod != null && !pod.isBlank()) {
-      election = election.withIdentity(pod);
+      sharding = sharding.withIdentity(pod);
     }
-    int workers = concurrency(env.getOrDefault(CONCURRENCY, "8"));
+    String shards = env.get(SHARDS);
+    if (shards != null) {
+      sharding = sharding.withShards(number(SHARDS, shards));
+    }
+    int workers = number(CONCURRENCY, env.getOrDefault(CONCURRENCY, "8"));
     return OnboardingController.builder()
         .cluster(cluster)
         .bundleFactory(ContainerBundleFactory.create())
@@ -80,6 +90,6 @@ public final class ControllerEnvironment {
                 .filter(name -> !name.isEmpty())
                 .toArray(String[]::new))
         .concurrency(workers)
-        .leaderElection(election);
+        .sharding(sharding);
   }
 }

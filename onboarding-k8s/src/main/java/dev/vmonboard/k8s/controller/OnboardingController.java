@@ -322,23 +322,6 @@ public final class OnboardingController implements AutoCloseable {
       return this;
     }
 
-    /**
-     * Kept for code written when replicas elected one leader: now the same as {@link
-     * #sharding(Sharding)} with the election's namespace, Lease name (as the prefix of the shard
-     * Leases), identity and timings, and the default shard count. With one replica it behaves as
-     * the leader did; with several, all of them work.
-     */
-    public Builder leaderElection(LeaderElection election) {
-      this.sharding =
-          election == null
-              ? null
-              : Sharding.leases(election.namespace(), election.name())
-                  .withIdentity(election.identity())
-                  .withTimings(
-                      election.leaseDuration(), election.renewDeadline(), election.retryPeriod());
-      return this;
-    }
-
     /** The clock of token expiry decisions and status times; the system clock by default. */
     public Builder clock(Clock clock) {
       this.clock = clock;

@@ -8,8 +8,7 @@
  *       dev.vmonboard.k8s.controller.VmStages}, {@link dev.vmonboard.k8s.controller.VmCredentials}:
  *       the caller's VM side (SSH or other), built from the credentials Secret.
  *   <li>{@link dev.vmonboard.k8s.controller.Sharding}: several replicas sharing the entries through
- *       shard Leases ({@link dev.vmonboard.k8s.controller.LeaderElection}, the settings of the
- *       former single leader, now means the same).
+ *       shard Leases (one replica alone works every shard, as the former single leader did).
  *   <li>{@link dev.vmonboard.k8s.controller.ControllerEvent}, {@link
  *       dev.vmonboard.k8s.controller.ControllerListener}: what it did, as values.
  * </ul>

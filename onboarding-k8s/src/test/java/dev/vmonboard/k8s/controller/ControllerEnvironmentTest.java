@@ -12,15 +12,27 @@ class ControllerEnvironmentTest {
   @ParameterizedTest
   @ValueSource(strings = {"1", "8", "64"})
   void concurrencyIsReadFromAsciiDigits(String text) {
-    assertThat(ControllerEnvironment.concurrency(text)).isEqualTo(Integer.parseInt(text));
+    assertThat(ControllerEnvironment.number("CONCURRENCY", text)).isEqualTo(Integer.parseInt(text));
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"", " 8", "8\n", "+8", "\u0668", "\uff18", "eight"})
   void anyOtherConcurrencyIsRefusedNamingTheVariable(String text) {
-    assertThatThrownBy(() -> ControllerEnvironment.concurrency(text))
+    assertThatThrownBy(() -> ControllerEnvironment.number("CONCURRENCY", text))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("CONCURRENCY")
+        .hasMessageContaining("ASCII digits");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"", "16 ", "\u0661\u0666", "sixteen"})
+  void aShardCountThatIsNotAsciiDigitsIsRefusedNamingTheVariable(String text) {
+    assertThatThrownBy(
+            () ->
+                ControllerEnvironment.configure(
+                    null, java.util.Map.of("POD_NAMESPACE", "vmonboard", "SHARDS", text)))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("SHARDS")
         .hasMessageContaining("ASCII digits");
   }
 }

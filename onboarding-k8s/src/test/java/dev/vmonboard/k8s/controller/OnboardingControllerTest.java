@@ -294,7 +294,7 @@ class OnboardingControllerTest {
         .hasMessageContaining("tokenRefreshMargin");
     assertThatThrownBy(
             () ->
-                LeaderElection.lease("ns", "lease")
+                Sharding.leases("ns", "lease")
                     .withTimings(
                         Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(1)))
         .hasMessageContaining("renewDeadline");
