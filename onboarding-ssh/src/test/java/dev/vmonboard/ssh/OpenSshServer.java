@@ -9,6 +9,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -164,6 +165,19 @@ final class OpenSshServer implements AutoCloseable {
 
   StandIns standIns() {
     return standIns;
+  }
+
+  /**
+   * A connector that logs in with {@code key} and checks this server's host key strictly, from a
+   * {@code known_hosts} file written into {@code dir}.
+   */
+  SshConnector strictConnector(TestKeys.Key key, Path dir) throws IOException {
+    Path knownHosts = Files.writeString(dir.resolve("known_hosts"), knownHostsLine() + "\n");
+    return SshConnector.builder()
+        .identity(key.identity())
+        .hostKeyPolicy(HostKeyPolicy.knownHosts(knownHosts))
+        .connectTimeout(Duration.ofSeconds(5))
+        .build();
   }
 
   @Override

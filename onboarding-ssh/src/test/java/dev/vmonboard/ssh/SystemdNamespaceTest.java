@@ -123,13 +123,7 @@ class SystemdNamespaceTest {
             Files.createDirectory(dir.resolve("sshd")),
             List.of(key.publicKeyLine()),
             setup.toString());
-    Path knownHosts = Files.writeString(dir.resolve("known_hosts"), sshd.knownHostsLine() + "\n");
-    connector =
-        SshConnector.builder()
-            .identity(key.identity())
-            .hostKeyPolicy(HostKeyPolicy.knownHosts(knownHosts))
-            .connectTimeout(Duration.ofSeconds(5))
-            .build();
+    connector = sshd.strictConnector(key, dir);
     // Istio's layout, made inside the namespace: istio-proxy owns its directories.
     nsSh(
         "set -e",

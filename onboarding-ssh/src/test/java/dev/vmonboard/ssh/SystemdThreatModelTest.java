@@ -61,13 +61,7 @@ class SystemdThreatModelTest {
     sshd =
         OpenSshServer.start(
             Files.createDirectory(dir.resolve("sshd")), List.of(key.publicKeyLine()));
-    Path knownHosts = Files.writeString(dir.resolve("known_hosts"), sshd.knownHostsLine() + "\n");
-    connector =
-        SshConnector.builder()
-            .identity(key.identity())
-            .hostKeyPolicy(HostKeyPolicy.knownHosts(knownHosts))
-            .connectTimeout(Duration.ofSeconds(5))
-            .build();
+    connector = sshd.strictConnector(key, dir);
   }
 
   @AfterAll
