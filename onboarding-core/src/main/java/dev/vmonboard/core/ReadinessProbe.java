@@ -24,8 +24,17 @@ public abstract class ReadinessProbe {
   /** Scheme of an HTTP GET probe ({@code HTTP} or {@code HTTPS}). */
   public abstract Optional<String> httpScheme();
 
+  /** Host an HTTP GET probe connects to, when not the workload's own address. */
+  public abstract Optional<String> httpHost();
+
+  /** Headers an HTTP GET probe sends, in order (a name may repeat). */
+  public abstract List<HttpHeader> httpHeaders();
+
   /** Port of a TCP connect probe. */
   public abstract Optional<Integer> tcpPort();
+
+  /** Host a TCP connect probe connects to, when not the workload's own address. */
+  public abstract Optional<String> tcpHost();
 
   /** Command of an exec probe. */
   public abstract List<String> execCommand();
@@ -64,6 +73,14 @@ public abstract class ReadinessProbe {
   public static Builder exec(List<String> command) {
     return new Builder().addAllExecCommand(command);
   }
+
+  /**
+   * One header of an HTTP GET probe, as Istio's {@code HTTPHeader}.
+   *
+   * @param name the header's name
+   * @param value its value
+   */
+  public record HttpHeader(String name, String value) {}
 
   @Value.Check
   void exactlyOneKind() {

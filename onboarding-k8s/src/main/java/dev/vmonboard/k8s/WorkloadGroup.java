@@ -54,7 +54,13 @@ final class WorkloadGroup extends CustomResource<WorkloadGroup.Spec, Void> imple
   /** An HTTP GET probe. */
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   @JsonIgnoreProperties(ignoreUnknown = true)
-  record HttpGet(String path, Integer port, String host, String scheme) {}
+  record HttpGet(
+      String path, Integer port, String host, String scheme, List<HttpHeader> httpHeaders) {}
+
+  /** A header an HTTP GET probe sends. */
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  record HttpHeader(String name, String value) {}
 
   /** A TCP connect probe. */
   @JsonInclude(JsonInclude.Include.NON_EMPTY)

@@ -141,8 +141,19 @@ final class WorkloadMapping {
               ? ReadinessProbe.httpGet(probe.httpGet().port())
               : ReadinessProbe.httpGet(probe.httpGet().path(), probe.httpGet().port());
       Optional.ofNullable(probe.httpGet().scheme()).ifPresent(builder::httpScheme);
+      Optional.ofNullable(probe.httpGet().host()).ifPresent(builder::httpHost);
+      if (probe.httpGet().httpHeaders() != null) {
+        probe
+            .httpGet()
+            .httpHeaders()
+            .forEach(
+                header ->
+                    builder.addHttpHeaders(
+                        new ReadinessProbe.HttpHeader(header.name(), header.value())));
+      }
     } else if (probe.tcpSocket() != null && probe.tcpSocket().port() != null) {
       builder = ReadinessProbe.tcp(probe.tcpSocket().port());
+      Optional.ofNullable(probe.tcpSocket().host()).ifPresent(builder::tcpHost);
     } else if (probe.exec() != null && probe.exec().command() != null) {
       builder = ReadinessProbe.exec(probe.exec().command());
     } else {
@@ -168,10 +179,16 @@ final class WorkloadMapping {
             ? new WorkloadGroup.HttpGet(
                 probe.httpPath().orElse(null),
                 probe.httpPort().get(),
-                null,
-                probe.httpScheme().orElse(null))
+                probe.httpHost().orElse(null),
+                probe.httpScheme().orElse(null),
+                probe.httpHeaders().stream()
+                    .map(header -> new WorkloadGroup.HttpHeader(header.name(), header.value()))
+                    .toList())
             : null,
-        probe.tcpPort().map(port -> new WorkloadGroup.TcpSocket(null, port)).orElse(null),
+        probe
+            .tcpPort()
+            .map(port -> new WorkloadGroup.TcpSocket(probe.tcpHost().orElse(null), port))
+            .orElse(null),
         probe.execCommand().isEmpty()
             ? null
             : new WorkloadGroup.Exec(List.copyOf(probe.execCommand())));

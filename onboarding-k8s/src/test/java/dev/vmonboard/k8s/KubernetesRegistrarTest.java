@@ -297,6 +297,30 @@ class KubernetesRegistrarTest {
   }
 
   @Test
+  void aProbesHostAndHeadersGoToTheClusterAndComeBack() {
+    for (ReadinessProbe probe :
+        List.of(
+            ReadinessProbe.httpGet("/ready", 8080)
+                .httpHost("10.0.0.9")
+                .addHttpHeaders(new ReadinessProbe.HttpHeader("X-Probe", "vm"))
+                .addHttpHeaders(new ReadinessProbe.HttpHeader("X-Probe", "again"))
+                .build(),
+            ReadinessProbe.tcp(9000).tcpHost("10.0.0.8").build())) {
+      Workload group =
+          Workload.builder(WorkloadRef.of("vms", "probed"))
+              .kind(Workload.Kind.WORKLOAD_GROUP)
+              .serviceAccount("vm-sa")
+              .readinessProbe(probe)
+              .build();
+
+      registrar.register(Registration.builder().workload(group).build());
+
+      assertThat(registrar.resolve(group.ref())).isEqualTo(group);
+      registrar.deregister(group.ref());
+    }
+  }
+
+  @Test
   void writesAtTheVersionTheClusterServes() {
     try (EmbeddedIstioCluster older =
         EmbeddedIstioCluster.builder().istioVersions("v1alpha3").start()) {

@@ -379,6 +379,17 @@ public final class SystemdBundleFactory implements BundleFactory {
                   .httpScheme()
                   .filter(scheme -> !scheme.isEmpty())
                   .ifPresent(scheme -> http.put("scheme", scheme));
+              putNonEmpty(http, "host", probe.httpHost());
+              List<Map<String, Object>> headers = new ArrayList<>();
+              for (ReadinessProbe.HttpHeader header : probe.httpHeaders()) {
+                Map<String, Object> fields = new LinkedHashMap<>();
+                putNonEmpty(fields, "name", Optional.ofNullable(header.name()));
+                putNonEmpty(fields, "value", Optional.ofNullable(header.value()));
+                headers.add(fields);
+              }
+              if (!headers.isEmpty()) {
+                http.put("httpHeaders", headers);
+              }
               tree.put("httpGet", http);
             });
     probe
@@ -387,6 +398,7 @@ public final class SystemdBundleFactory implements BundleFactory {
             port -> {
               Map<String, Object> tcp = new LinkedHashMap<>();
               putNonZero(tcp, "port", Optional.of(port));
+              putNonEmpty(tcp, "host", probe.tcpHost());
               tree.put("tcpSocket", tcp);
             });
     if (!probe.execCommand().isEmpty()) {
@@ -402,6 +414,10 @@ public final class SystemdBundleFactory implements BundleFactory {
 
   private static void putNonZero(Map<String, Object> tree, String key, Optional<Integer> value) {
     value.filter(number -> number != 0).ifPresent(number -> tree.put(key, number));
+  }
+
+  private static void putNonEmpty(Map<String, Object> tree, String key, Optional<String> value) {
+    value.filter(text -> !text.isEmpty()).ifPresent(text -> tree.put(key, text));
   }
 
   private static SystemdLaunch.FileInstall install(String source, String destination, int mode) {

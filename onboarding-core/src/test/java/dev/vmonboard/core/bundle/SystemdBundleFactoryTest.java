@@ -556,6 +556,25 @@ class SystemdBundleFactoryTest {
             (UnaryOperator<MeshSnapshot.Builder>) m -> m,
             "    httpGet:\n      path: \"/health\"\n      port: 8443\n      scheme: \"HTTPS\"\n"),
         Arguments.of(
+            "an HTTP probe's host and headers, in order",
+            (UnaryOperator<Workload.Builder>)
+                w ->
+                    w.readinessProbe(
+                        ReadinessProbe.httpGet("/ready", 8080)
+                            .httpHost("10.0.0.9")
+                            .addHttpHeaders(new ReadinessProbe.HttpHeader("X-Probe", "vm"))
+                            .addHttpHeaders(new ReadinessProbe.HttpHeader("X-Empty", ""))
+                            .build()),
+            (UnaryOperator<MeshSnapshot.Builder>) m -> m,
+            "    httpGet:\n      host: \"10.0.0.9\"\n      httpHeaders:\n      - name: \"X-Probe\"\n"
+                + "        value: \"vm\"\n      - name: \"X-Empty\"\n      path: \"/ready\"\n"),
+        Arguments.of(
+            "a TCP probe's host",
+            (UnaryOperator<Workload.Builder>)
+                w -> w.readinessProbe(ReadinessProbe.tcp(9000).tcpHost("10.0.0.8").build()),
+            (UnaryOperator<MeshSnapshot.Builder>) m -> m,
+            "    tcpSocket:\n      host: \"10.0.0.8\"\n      port: 9000\n"),
+        Arguments.of(
             "metadata that looks like a number stays text",
             (UnaryOperator<Workload.Builder>)
                 w -> w.putAnnotations("proxy.istio.io/config", "proxyMetadata:\n  PORT: 8080\n"),
