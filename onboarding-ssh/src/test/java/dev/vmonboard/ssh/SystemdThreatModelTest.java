@@ -347,33 +347,6 @@ class SystemdThreatModelTest {
   }
 
   StageContext reporting(List<String> progress) {
-    StageContext.Standalone inner = run();
-    return new StageContext() {
-      @Override
-      public WorkloadRef workload() {
-        return inner.workload();
-      }
-
-      @Override
-      public Stage stage() {
-        return Stage.STOP_PROXY;
-      }
-
-      @Override
-      public Instant deadline() {
-        return inner.deadline();
-      }
-
-      @Override
-      public <T extends AutoCloseable> T shared(
-          Class<T> type, java.util.function.Supplier<? extends T> opener) {
-        return inner.shared(type, opener);
-      }
-
-      @Override
-      public void progress(String message) {
-        progress.add(message);
-      }
-    };
+    return TestVm.reporting(run(), progress);
   }
 }

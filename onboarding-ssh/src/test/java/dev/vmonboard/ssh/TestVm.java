@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -76,5 +77,39 @@ final class TestVm implements AutoCloseable {
   @Override
   public void close() {
     vm.close();
+  }
+
+  /**
+   * {@code inner} as a {@link Stage#STOP_PROXY} context whose progress messages land in {@code
+   * progress}, for tests of what offboarding leaves and says.
+   */
+  static StageContext reporting(StageContext inner, java.util.List<String> progress) {
+    return new StageContext() {
+      @Override
+      public WorkloadRef workload() {
+        return inner.workload();
+      }
+
+      @Override
+      public Stage stage() {
+        return Stage.STOP_PROXY;
+      }
+
+      @Override
+      public Instant deadline() {
+        return inner.deadline();
+      }
+
+      @Override
+      public <T extends AutoCloseable> T shared(
+          Class<T> type, java.util.function.Supplier<? extends T> opener) {
+        return inner.shared(type, opener);
+      }
+
+      @Override
+      public void progress(String message) {
+        progress.add(message);
+      }
+    };
   }
 }

@@ -455,34 +455,7 @@ class VmThreatModelTest {
 
   /** A context whose progress messages land in {@code progress}. */
   StageContext reporting(List<String> progress) {
-    StageContext.Standalone inner = run();
-    return new StageContext() {
-      @Override
-      public dev.vmonboard.core.WorkloadRef workload() {
-        return inner.workload();
-      }
-
-      @Override
-      public Stage stage() {
-        return Stage.STOP_PROXY;
-      }
-
-      @Override
-      public java.time.Instant deadline() {
-        return inner.deadline();
-      }
-
-      @Override
-      public <T extends AutoCloseable> T shared(
-          Class<T> type, java.util.function.Supplier<? extends T> opener) {
-        return inner.shared(type, opener);
-      }
-
-      @Override
-      public void progress(String message) {
-        progress.add(message);
-      }
-    };
+    return TestVm.reporting(run(), progress);
   }
 
   // ---- 5. The network: a connection cut after the swap, three times ----
