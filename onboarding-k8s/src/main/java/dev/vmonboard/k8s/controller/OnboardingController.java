@@ -5,6 +5,7 @@ import dev.vmonboard.core.InvalidInputException;
 import dev.vmonboard.core.OnboardingPipeline;
 import dev.vmonboard.core.Problem;
 import dev.vmonboard.core.RetryPolicy;
+import dev.vmonboard.core.WorkloadRef;
 import dev.vmonboard.k8s.KubernetesCluster;
 import java.time.Clock;
 import java.time.Duration;
@@ -179,6 +180,14 @@ public final class OnboardingController implements AutoCloseable {
   /** Whether nothing is queued or being reconciled right now (inactive replicas are idle). */
   public synchronized boolean isIdle() {
     return session == null || session.isIdle();
+  }
+
+  /**
+   * The resource version of {@code entry} in this replica's informer cache (null if not cached),
+   * for tests that must know the watch has delivered every change made so far.
+   */
+  synchronized String cachedVersion(WorkloadRef entry) {
+    return session == null ? null : session.cachedVersion(entry.namespace() + "/" + entry.name());
   }
 
   /** This replica's identity (the Leases' holder name with sharding). */

@@ -234,6 +234,12 @@ final class Session implements ShardLeases.Work {
     }
   }
 
+  /** The resource version of the cached entry {@code key}, or null. */
+  String cachedVersion(String key) {
+    GenericKubernetesResource entry = cached(key);
+    return entry == null ? null : entry.getMetadata().getResourceVersion();
+  }
+
   private GenericKubernetesResource cached(String key) {
     String namespace = key.substring(0, key.indexOf('/'));
     SharedIndexInformer<GenericKubernetesResource> informer =
