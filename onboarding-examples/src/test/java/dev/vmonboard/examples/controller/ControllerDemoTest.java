@@ -60,6 +60,13 @@ class ControllerDemoTest {
       assertThat(demo.vms().get(0).containers()).isEmpty();
       assertThat(demo.configDir(0)).doesNotExist();
       assertThat(demo.vms().get(1).containers()).containsEntry("istio-proxy", "running");
+      // The removal is reported after the write that lets the entry go.
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  demo.events().stream()
+                      .anyMatch(ControllerEvent.FinalizerRemoved.class::isInstance));
       List<ControllerEvent> events = demo.events();
       int offboarded = indexOf(events, OnboardingResult.Operation.OFFBOARD);
       int released =

@@ -22,6 +22,11 @@ final class Entries {
     return entry.getMetadata().getNamespace() + "/" + entry.getMetadata().getName();
   }
 
+  /** The informer's key of the entry {@code ref}; {@link #ref(String)} reads it back. */
+  static String key(WorkloadRef ref) {
+    return ref.namespace() + "/" + ref.name();
+  }
+
   static WorkloadRef ref(String key) {
     int slash = key.indexOf('/');
     return WorkloadRef.of(key.substring(0, slash), key.substring(slash + 1));

@@ -187,7 +187,7 @@ public final class OnboardingController implements AutoCloseable {
    * for tests that must know the watch has delivered every change made so far.
    */
   synchronized String cachedVersion(WorkloadRef entry) {
-    return session == null ? null : session.cachedVersion(entry.namespace() + "/" + entry.name());
+    return session == null ? null : session.cachedVersion(Entries.key(entry));
   }
 
   /** This replica's identity (the Leases' holder name with sharding). */
